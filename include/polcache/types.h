@@ -65,6 +65,32 @@ typedef enum pc_rtype {
 } pc_rtype_t;
 #define PC_RT_MAX_ 8
 
+/* SPF results (RFC 7208 §2.6). */
+typedef enum pc_spf_result {
+    PC_SPF_UNSET = 0,
+    PC_SPF_NONE = 1,
+    PC_SPF_NEUTRAL = 2,
+    PC_SPF_PASS = 3,
+    PC_SPF_FAIL = 4,
+    PC_SPF_SOFTFAIL = 5,
+    PC_SPF_TEMPERROR = 6,
+    PC_SPF_PERMERROR = 7
+} pc_spf_result_t;
+#define PC_SPF_MAX_ 7
+
+/* DKIM verification results as a filter reports them (RFC 8601 §2.7.1). */
+typedef enum pc_dkim_result {
+    PC_DKIM_UNSET = 0,
+    PC_DKIM_NONE = 1,
+    PC_DKIM_PASS = 2,
+    PC_DKIM_FAIL = 3,
+    PC_DKIM_POLICY = 4,
+    PC_DKIM_NEUTRAL = 5,
+    PC_DKIM_TEMPERROR = 6,
+    PC_DKIM_PERMERROR = 7
+} pc_dkim_result_t;
+#define PC_DKIM_MAX_ 7
+
 #ifdef __cplusplus
 }
 #endif
