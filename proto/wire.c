@@ -3,6 +3,7 @@
  * reads outside its buffer, never allocates, and checks every field against
  * the tables in wire_spec.c. The encoder grows a buffer up to a hard limit.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,22 @@ int pc_msg_decode(const uint8_t *buf, size_t len, pc_msg_t *out)
     if (rc != 0)
         out->ntlv = 0;
     return rc;
+}
+
+int pc_wire_check_set(const pc_set_spec_t *spec, const uint8_t *p, size_t len)
+{
+    uint16_t n = 0;
+
+    /* without an output array the cross-field rule is not run: only sets
+     * without one (the cache body) are checked this way */
+    if (spec == NULL || spec->check != NULL || (p == NULL && len > 0))
+        return PC_EINVAL;
+    return decode_set(spec, p, len, NULL, SIZE_MAX, &n, NULL, 0);
+}
+
+int pc_wire_check_cache_body(const uint8_t *p, size_t len)
+{
+    return pc_wire_check_set(pc_wire_cache_spec(), p, len);
 }
 
 const pc_tlv_t *pc_msg_find(const pc_msg_t *m, uint16_t type)
@@ -548,6 +565,7 @@ const char *pc_tlv_type_name(uint16_t type)
     N(PC_T_STAT_NAME, "stat-name") N(PC_T_STAT_VALUE, "stat-value")
     N(PC_T_ENTRY, "entry") N(PC_T_NEXT_CURSOR, "next-cursor")
     N(PC_T_COUNT, "count") N(PC_T_PROTO_VERSION, "proto-version")
+    N(PC_T_RDATA, "rdata")
 #undef N
     default:
         return "unknown";

@@ -112,7 +112,8 @@ typedef enum pc_tlv_type {
     PC_T_ENTRY = 83,       /* nested: one dump entry */
     PC_T_NEXT_CURSOR = 84, /* octets: pass back as CURSOR for the next page */
     PC_T_COUNT = 85,       /* u32: entries affected (flush) */
-    PC_T_PROTO_VERSION = 86 /* u8: highest protocol version spoken */
+    PC_T_PROTO_VERSION = 86, /* u8: highest protocol version spoken */
+    PC_T_RDATA = 87        /* octets: one address/MX/PTR rdata (cache values) */
 } pc_tlv_type_t;
 
 #define PC_DUMP_MAX 256     /* entries per dump page */
@@ -253,6 +254,13 @@ void pc_wbuf_nest_end(pc_wbuf_t *b);
  * buffer entirely, so earlier frames stay intact.
  */
 int pc_wbuf_frame_end(pc_wbuf_t *b);
+
+/*
+ * pc_wire_check_cache_body - check a TLV block stored in a cache value
+ * (RAW, FIELD, WARNING, WHY, QNAME, RDATA) with the same rules as a
+ * message body. Returns 0 or a pc_msg_decode error.
+ */
+int pc_wire_check_cache_body(const uint8_t *p, size_t len);
 
 /* Name of a message or field type for logs ("dmarc", "domain"); never NULL. */
 const char *pc_msg_type_name(uint8_t type);

@@ -205,6 +205,23 @@ static const pc_field_spec_t error_rep_fields[] = {
 };
 static const pc_set_spec_t error_rep = SET("error-reply", error_rep_fields, NULL);
 
+/* The TLV block of a cache value: what a record reply carries besides the
+ * per-request OUTCOME/DNSSEC/CACHE/TTL/AGE, plus address rdata. */
+static const pc_field_spec_t cache_body_fields[] = {
+    BYTES(PC_T_RAW, 0, 1, 0, 60000),
+    NEST(PC_T_FIELD, 0, 64, &field_set),
+    TEXT(PC_T_WARNING, 0, 32, 1, PC_TEXT_MAX),
+    TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX),
+    NAME(PC_T_QNAME, 0, 1),
+    BYTES(PC_T_RDATA, 0, 256, 1, 512),
+};
+static const pc_set_spec_t cache_body = SET("cache-body", cache_body_fields, NULL);
+
+const pc_set_spec_t *pc_wire_cache_spec(void)
+{
+    return &cache_body;
+}
+
 const pc_set_spec_t *pc_wire_spec(uint8_t type)
 {
     switch (type) {

@@ -39,4 +39,10 @@ typedef struct pc_set_spec {
 /* The body spec of a message type (request or reply), or NULL if unknown. */
 const pc_set_spec_t *pc_wire_spec(uint8_t type);
 
+/* The spec of the TLV block inside a cache value. */
+const pc_set_spec_t *pc_wire_cache_spec(void);
+
+/* Check a TLV sequence against a set spec (see wire.c). */
+int pc_wire_check_set(const pc_set_spec_t *spec, const uint8_t *p, size_t len);
+
 #endif /* PC_WIRE_SPEC_H */

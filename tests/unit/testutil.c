@@ -83,3 +83,32 @@ long pc_test_unhex(const char *hex, uint8_t *out, size_t cap)
     }
     return hi < 0 ? (long)n : -1;
 }
+
+void pc_test_world_load(void)
+{
+    const char *path = getenv("PC_WORLD_ENV");
+    char *text, *line, *save = NULL;
+
+    if (path == NULL || (text = pc_test_read_file(path, NULL)) == NULL) {
+        fprintf(stderr, "test world not available: PC_WORLD_ENV=%s\n", path ? path : "(unset)");
+        exit(1);
+    }
+    for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        if (line[0] == '#' || eq == NULL)
+            continue;
+        *eq = '\0';
+        setenv(line, eq + 1, 1);
+    }
+    free(text);
+}
+
+const char *pc_test_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL) {
+        fprintf(stderr, "required environment variable %s is not set\n", name);
+        exit(1);
+    }
+    return v;
+}

@@ -28,4 +28,16 @@ const char *pc_test_conformance_file(const char *rel);
 /* Parse hex digits (whitespace ignored) into out; returns octets or -1. */
 long pc_test_unhex(const char *hex, uint8_t *out, size_t cap);
 
+
+
+/*
+ * Load $PC_WORLD_ENV (the test world's world.env) into the environment.
+ * Fails the process (exit 1, with a message) if it is missing: the world is
+ * a fixture the test command always starts.
+ */
+void pc_test_world_load(void);
+
+/* getenv() that fails the process when the variable is unset. */
+const char *pc_test_env(const char *name);
+
 #endif
