@@ -444,8 +444,30 @@ static void ub_close_op(pc_resolver_t *base)
     maybe_free(r);
 }
 
+static void ub_retire_op(pc_resolver_t *base)
+{
+    pc_ubres_t *r = (pc_ubres_t *)base;
+    ub_inst_t *old = r->cur;
+
+    r->closing = 1;
+    r->cur = NULL;
+    if (old != NULL) {
+        old->draining = 1;
+        if (old->inflight == 0) {
+            /* inst_close looks for it in the draining list */
+            old->next = r->draining;
+            r->draining = old;
+            inst_close(old);
+        } else {
+            old->next = r->draining;
+            r->draining = old;
+        }
+    }
+    maybe_free(r);
+}
+
 static const pc_resolver_ops_t ub_ops = {
-    ub_resolve_op, ub_cancel_op, ub_flush_op, ub_close_op,
+    ub_resolve_op, ub_cancel_op, ub_flush_op, ub_close_op, ub_retire_op,
 };
 
 int pc_resolver_ub_new(pc_resolver_t **out, uv_loop_t *loop,

@@ -78,6 +78,9 @@ typedef struct pc_resolver_ops {
     /* close - cancel everything and free the resolver once its handles are
      * closed on the loop; no callback fires afterwards. */
     void (*close)(pc_resolver_t *r);
+    /* retire - accept no new queries, let the in-flight ones complete
+     * (their callbacks fire as usual), then free the resolver. */
+    void (*retire)(pc_resolver_t *r);
 } pc_resolver_ops_t;
 
 struct pc_resolver {

@@ -390,6 +390,35 @@ void pc_wbuf_frame_begin(pc_wbuf_t *b, uint8_t type, uint16_t flags, uint32_t id
         pc_hdr_encode(&h, p);
 }
 
+void pc_wbuf_block_begin(pc_wbuf_t *b)
+{
+    if (b->open) {
+        b->err = PC_EINVAL;
+        return;
+    }
+    b->frame = b->len;
+    b->open = 1;
+    b->depth = 0;
+    b->err = 0;
+}
+
+int pc_wbuf_block_end(pc_wbuf_t *b)
+{
+    int rc;
+
+    if (!b->open)
+        return PC_EINVAL;
+    if (b->err == 0 && b->depth != 0)
+        b->err = PC_EINVAL;
+    rc = b->err != 0 ? b->err : (int)(b->len - b->frame);
+    if (b->err != 0)
+        b->len = b->frame;
+    b->open = 0;
+    b->depth = 0;
+    b->err = 0;
+    return rc;
+}
+
 static void put_tlv(pc_wbuf_t *b, uint16_t type, const void *v, size_t n)
 {
     uint8_t *p;
@@ -406,6 +435,13 @@ static void put_tlv(pc_wbuf_t *b, uint16_t type, const void *v, size_t n)
     put16(p + 2, (uint16_t)n);
     if (n > 0)
         memcpy(p + PC_TLV_HDR_LEN, v, n);
+}
+
+void pc_wbuf_raw(pc_wbuf_t *b, const void *p, size_t n)
+{
+    uint8_t *o = reserve(b, n);
+    if (o != NULL && n > 0)
+        memcpy(o, p, n);
 }
 
 void pc_wbuf_u8(pc_wbuf_t *b, uint16_t type, uint8_t v)
@@ -525,6 +561,22 @@ int pc_wbuf_frame_end(pc_wbuf_t *b)
     b->depth = 0;
     b->err = 0;
     return rc;
+}
+
+void pc_wbuf_frame_abort(pc_wbuf_t *b)
+{
+    if (!b->open)
+        return;
+    b->len = b->frame;
+    b->open = 0;
+    b->depth = 0;
+    b->err = 0;
+}
+
+void pc_wbuf_frame_flags(pc_wbuf_t *b, uint16_t flags)
+{
+    if (b->open && b->err == 0 && b->len >= b->frame + PC_WIRE_HDR_LEN)
+        put16(b->data + b->frame + 4, flags);
 }
 
 const char *pc_msg_type_name(uint8_t type)

@@ -117,6 +117,7 @@ typedef enum pc_tlv_type {
 } pc_tlv_type_t;
 
 #define PC_DUMP_MAX 256     /* entries per dump page */
+#define PC_FIELDS_MAX 160   /* parsed fields per record reply */
 #define PC_DKIM_MAX 16      /* DKIM results per DMARC evaluation */
 #define PC_CURSOR_MAX 512   /* octets of a dump cursor */
 #define PC_TEXT_MAX 1024    /* octets of a text field unless stated */
@@ -238,11 +239,20 @@ void pc_wbuf_reset(pc_wbuf_t *b);
 void pc_wbuf_consume(pc_wbuf_t *b, size_t n);
 
 void pc_wbuf_frame_begin(pc_wbuf_t *b, uint8_t type, uint16_t flags, uint32_t id);
+/*
+ * A headerless TLV block (e.g. the body stored in a cache value): opened
+ * like a frame but without a header; pc_wbuf_block_end returns the block's
+ * length or the first error (the block is then removed).
+ */
+void pc_wbuf_block_begin(pc_wbuf_t *b);
+int pc_wbuf_block_end(pc_wbuf_t *b);
 void pc_wbuf_u8(pc_wbuf_t *b, uint16_t type, uint8_t v);
 void pc_wbuf_u32(pc_wbuf_t *b, uint16_t type, uint32_t v);
 void pc_wbuf_i32(pc_wbuf_t *b, uint16_t type, int32_t v);
 void pc_wbuf_u64(pc_wbuf_t *b, uint16_t type, uint64_t v);
 void pc_wbuf_bytes(pc_wbuf_t *b, uint16_t type, const void *p, size_t n);
+/* Raw octets appended inside the open frame or block (pre-encoded TLVs). */
+void pc_wbuf_raw(pc_wbuf_t *b, const void *p, size_t n);
 /* NUL-terminated text. */
 void pc_wbuf_str(pc_wbuf_t *b, uint16_t type, const char *s);
 void pc_wbuf_nest_begin(pc_wbuf_t *b, uint16_t type);
@@ -254,6 +264,10 @@ void pc_wbuf_nest_end(pc_wbuf_t *b);
  * buffer entirely, so earlier frames stay intact.
  */
 int pc_wbuf_frame_end(pc_wbuf_t *b);
+/* Drop the open frame (or block) entirely. */
+void pc_wbuf_frame_abort(pc_wbuf_t *b);
+/* Set the flags of the open frame's header. */
+void pc_wbuf_frame_flags(pc_wbuf_t *b, uint16_t flags);
 
 /*
  * pc_wire_check_cache_body - check a TLV block stored in a cache value

@@ -176,7 +176,7 @@ static const pc_field_spec_t record_rep_fields[] = {
     U32(PC_T_TTL, 0, 1),
     U32(PC_T_AGE, 0, 1),
     BYTES(PC_T_RAW, 0, 1, 0, 60000),
-    NEST(PC_T_FIELD, 0, 64, &field_set),
+    NEST(PC_T_FIELD, 0, PC_FIELDS_MAX, &field_set),
     TEXT(PC_T_WARNING, 0, 32, 1, PC_TEXT_MAX),
     TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX),
     NAME(PC_T_QNAME, 0, 1),
@@ -209,11 +209,11 @@ static const pc_set_spec_t error_rep = SET("error-reply", error_rep_fields, NULL
  * per-request OUTCOME/DNSSEC/CACHE/TTL/AGE, plus address rdata. */
 static const pc_field_spec_t cache_body_fields[] = {
     BYTES(PC_T_RAW, 0, 1, 0, 60000),
-    NEST(PC_T_FIELD, 0, 64, &field_set),
+    NEST(PC_T_FIELD, 0, PC_FIELDS_MAX, &field_set),
     TEXT(PC_T_WARNING, 0, 32, 1, PC_TEXT_MAX),
     TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX),
     NAME(PC_T_QNAME, 0, 1),
-    BYTES(PC_T_RDATA, 0, 256, 1, 512),
+    BYTES(PC_T_RDATA, 0, 256, 0, 512),
 };
 static const pc_set_spec_t cache_body = SET("cache-body", cache_body_fields, NULL);
 

@@ -1,0 +1,1040 @@
+/*
+ * config.c - polcached's configuration file: "key: value" lines parsed into
+ * a pc_config_t through one table of keys, checked across keys once the
+ * whole file is read, and printed back in the same syntax. The user's
+ * reference is docs/CONFIG.md; keep it in step with the table below.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "name.h"
+#include "paths.h"
+#include "polcache/error.h"
+#include "utf8.h"
+
+/* Octets of a socket path, without its NUL (struct sockaddr_un). */
+#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define NAME_MAX_LEN 32 /* user and group names */
+
+typedef enum key_id {
+    K_USER, K_STATE_DIR, K_LOG_TARGET, K_LOG_LEVEL,
+    K_LISTEN, K_SOCKET_MODE, K_SOCKET_GROUP,
+    K_FORWARD_ADDR, K_STUB_ZONE, K_TRUST_ANCHOR_FILE, K_AUTO_TRUST_ANCHOR_FILE,
+    K_UNBOUND_CONFIG, K_RESOLVER_CACHE_MAX_TTL, K_TIMEOUT, K_MAX_UPSTREAM,
+    K_TTL_MIN, K_TTL_MAX, K_NEG_TTL_MIN, K_NEG_TTL_MAX, K_FAIL_HOLD, K_BOGUS_HOLD,
+    K_MAP_SIZE, K_DURABILITY,
+    K_COUNT
+} key_id_t;
+
+/* How a key's value is read (one helper per kind, see apply()). */
+typedef enum key_kind {
+    KIND_NAME,    /* user or group name */
+    KIND_PATH,    /* absolute path */
+    KIND_ENUM,    /* one word of choices[] */
+    KIND_NUMBER,  /* number with the unit's suffixes, in min..max */
+    KIND_MODE,    /* octal permission bits */
+    KIND_LISTEN,  /* a socket path, list */
+    KIND_FORWARD, /* addr[@port], list */
+    KIND_STUB     /* NAME ADDR[@PORT]..., list */
+} key_kind_t;
+
+typedef enum unit {
+    U_COUNT,   /* plain number */
+    U_SECONDS, /* s m h d */
+    U_MS,      /* ms s; a plain number is milliseconds */
+    U_OCTETS   /* K M G T, binary */
+} unit_t;
+
+#define F_LIST 0x1u       /* may repeat */
+#define F_PER_LISTEN 0x2u /* once per listen socket */
+#define F_OPTIONAL 0x4u   /* "" leaves it unset */
+
+typedef struct cfg_key {
+    const char *name;
+    key_id_t id;
+    key_kind_t kind;
+    unsigned flags;
+    unit_t unit;
+    uint64_t min, max;
+    const char *const *choices; /* KIND_ENUM: names by value, NULL-ended */
+} cfg_key_t;
+
+static const char *const log_targets[] = {"stderr", "syslog", NULL};
+static const char *const log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
+static const char *const durabilities[] = {"nometasync", "nosync", NULL};
+
+#define TTL_LIMIT 604800u  /* 7 days */
+#define NEG_LIMIT 86400u   /* RFC 2308 section 5: over a day is problematic */
+#define HOLD_LIMIT 300u    /* RFC 9520: failures cached at most 5 minutes */
+#define KIB 1024ull
+
+/* The keys, in the order pc_config_print writes them and CONFIG.md lists them. */
+static const cfg_key_t keys[] = {
+    {"user", K_USER, KIND_NAME, F_OPTIONAL, U_COUNT, 0, 0, NULL},
+    {"state-dir", K_STATE_DIR, KIND_PATH, 0, U_COUNT, 0, 0, NULL},
+    {"log-target", K_LOG_TARGET, KIND_ENUM, 0, U_COUNT, 0, 0, log_targets},
+    {"log-level", K_LOG_LEVEL, KIND_ENUM, 0, U_COUNT, 0, 0, log_levels},
+    {"listen", K_LISTEN, KIND_LISTEN, F_LIST, U_COUNT, 0, 0, NULL},
+    {"socket-mode", K_SOCKET_MODE, KIND_MODE, F_PER_LISTEN, U_COUNT, 0, 0777, NULL},
+    {"socket-group", K_SOCKET_GROUP, KIND_NAME, F_PER_LISTEN | F_OPTIONAL, U_COUNT, 0, 0, NULL},
+    {"forward-addr", K_FORWARD_ADDR, KIND_FORWARD, F_LIST, U_COUNT, 0, 0, NULL},
+    {"stub-zone", K_STUB_ZONE, KIND_STUB, F_LIST, U_COUNT, 0, 0, NULL},
+    {"trust-anchor-file", K_TRUST_ANCHOR_FILE, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0, NULL},
+    {"auto-trust-anchor-file", K_AUTO_TRUST_ANCHOR_FILE, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0,
+     NULL},
+    {"unbound-config", K_UNBOUND_CONFIG, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0, NULL},
+    {"resolver-cache-max-ttl", K_RESOLVER_CACHE_MAX_TTL, KIND_NUMBER, 0, U_SECONDS, 0,
+     TTL_LIMIT, NULL},
+    {"timeout", K_TIMEOUT, KIND_NUMBER, 0, U_MS, 50, 60000, NULL},
+    {"max-upstream", K_MAX_UPSTREAM, KIND_NUMBER, 0, U_COUNT, 0, 1000000, NULL},
+    {"ttl-min", K_TTL_MIN, KIND_NUMBER, 0, U_SECONDS, 0, TTL_LIMIT, NULL},
+    {"ttl-max", K_TTL_MAX, KIND_NUMBER, 0, U_SECONDS, 1, TTL_LIMIT, NULL},
+    {"negative-ttl-min", K_NEG_TTL_MIN, KIND_NUMBER, 0, U_SECONDS, 0, NEG_LIMIT, NULL},
+    {"negative-ttl-max", K_NEG_TTL_MAX, KIND_NUMBER, 0, U_SECONDS, 1, NEG_LIMIT, NULL},
+    {"fail-hold", K_FAIL_HOLD, KIND_NUMBER, 0, U_SECONDS, 1, HOLD_LIMIT, NULL},
+    {"bogus-hold", K_BOGUS_HOLD, KIND_NUMBER, 0, U_SECONDS, 1, HOLD_LIMIT, NULL},
+    {"map-size", K_MAP_SIZE, KIND_NUMBER, 0, U_OCTETS, KIB * KIB, KIB * KIB * KIB * KIB, NULL},
+    {"durability", K_DURABILITY, KIND_ENUM, 0, U_COUNT, 0, 0, durabilities},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Parser state: where each setting came from, for messages and checks. */
+typedef struct parser {
+    pc_config_t *c;
+    const char *name;                      /* file name in messages */
+    unsigned lineno;                       /* current line, 1-based */
+    unsigned line[K_COUNT];                /* last line setting each key */
+    size_t cur;                            /* listen entry socket-* applies to */
+    int listen_seen;                       /* a listen line replaced the default */
+    unsigned listen_line[PC_CONFIG_MAX_LISTEN];
+    unsigned mode_line[PC_CONFIG_MAX_LISTEN];
+    unsigned group_line[PC_CONFIG_MAX_LISTEN];
+    unsigned fwd_line[PC_CONFIG_MAX_FORWARD];
+    unsigned stub_line[PC_CONFIG_MAX_STUB];
+    char *err;
+    size_t cap;
+} parser_t;
+
+static int fail(parser_t *p, unsigned line, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Write "name:line: message" (or "name: message" for line 0); return rc. */
+static int fail(parser_t *p, unsigned line, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (p->err == NULL || p->cap == 0)
+        return rc;
+    if (line > 0)
+        n = snprintf(p->err, p->cap, "%s:%u: ", p->name, line);
+    else
+        n = snprintf(p->err, p->cap, "%s: ", p->name);
+    if (n < 0 || (size_t)n >= p->cap)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(p->err + n, p->cap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int is_ws(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+static char *trim(char *s)
+{
+    size_t n;
+    while (is_ws(*s))
+        s++;
+    n = strlen(s);
+    while (n > 0 && is_ws(s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static const cfg_key_t *find_key(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+/* ---- typed access to the fields behind the keys ---- */
+
+static char **str_slot(pc_config_t *c, key_id_t id, size_t li)
+{
+    switch (id) {
+    case K_USER: return &c->user;
+    case K_STATE_DIR: return &c->state_dir;
+    case K_SOCKET_GROUP: return &c->listen[li].group;
+    case K_TRUST_ANCHOR_FILE: return &c->resolver.trust_anchor_file;
+    case K_AUTO_TRUST_ANCHOR_FILE: return &c->resolver.auto_trust_anchor_file;
+    case K_UNBOUND_CONFIG: return &c->resolver.unbound_conf;
+    default: return NULL;
+    }
+}
+
+static const char *str_get(const pc_config_t *c, key_id_t id, size_t li)
+{
+    switch (id) {
+    case K_USER: return c->user;
+    case K_STATE_DIR: return c->state_dir;
+    case K_SOCKET_GROUP: return c->listen[li].group;
+    case K_TRUST_ANCHOR_FILE: return c->resolver.trust_anchor_file;
+    case K_AUTO_TRUST_ANCHOR_FILE: return c->resolver.auto_trust_anchor_file;
+    case K_UNBOUND_CONFIG: return c->resolver.unbound_conf;
+    default: return NULL;
+    }
+}
+
+static uint64_t num_get(const pc_config_t *c, key_id_t id)
+{
+    switch (id) {
+    case K_RESOLVER_CACHE_MAX_TTL: return c->resolver.cache_max_ttl;
+    case K_TIMEOUT: return c->lookup.timeout_ms;
+    case K_MAX_UPSTREAM: return c->lookup.max_upstream;
+    case K_TTL_MIN: return c->lookup.ttl_min;
+    case K_TTL_MAX: return c->lookup.ttl_max;
+    case K_NEG_TTL_MIN: return c->lookup.neg_ttl_min;
+    case K_NEG_TTL_MAX: return c->lookup.neg_ttl_max;
+    case K_FAIL_HOLD: return c->lookup.fail_hold;
+    case K_BOGUS_HOLD: return c->lookup.bogus_hold;
+    case K_MAP_SIZE: return c->map_size;
+    default: return 0;
+    }
+}
+
+/* v is already within the key's range, which fits every field. */
+static void num_set(pc_config_t *c, key_id_t id, uint64_t v)
+{
+    switch (id) {
+    case K_RESOLVER_CACHE_MAX_TTL: c->resolver.cache_max_ttl = (unsigned)v; break;
+    case K_TIMEOUT: c->lookup.timeout_ms = (unsigned)v; break;
+    case K_MAX_UPSTREAM: c->lookup.max_upstream = (unsigned)v; break;
+    case K_TTL_MIN: c->lookup.ttl_min = (uint32_t)v; break;
+    case K_TTL_MAX: c->lookup.ttl_max = (uint32_t)v; break;
+    case K_NEG_TTL_MIN: c->lookup.neg_ttl_min = (uint32_t)v; break;
+    case K_NEG_TTL_MAX: c->lookup.neg_ttl_max = (uint32_t)v; break;
+    case K_FAIL_HOLD: c->lookup.fail_hold = (uint32_t)v; break;
+    case K_BOGUS_HOLD: c->lookup.bogus_hold = (uint32_t)v; break;
+    case K_MAP_SIZE: c->map_size = (size_t)v; break;
+    default: break;
+    }
+}
+
+static int enum_get(const pc_config_t *c, key_id_t id)
+{
+    switch (id) {
+    case K_LOG_TARGET: return (int)c->log_target;
+    case K_LOG_LEVEL: return (int)c->log_level;
+    case K_DURABILITY: return (int)c->durability;
+    default: return 0;
+    }
+}
+
+/* The choices[] arrays list each enum's names in value order. */
+static void enum_set(pc_config_t *c, key_id_t id, int v)
+{
+    switch (id) {
+    case K_LOG_TARGET: c->log_target = (pc_log_target_t)v; break;
+    case K_LOG_LEVEL: c->log_level = (pc_log_level_t)v; break;
+    case K_DURABILITY: c->durability = (pc_durability_t)v; break;
+    default: break;
+    }
+}
+
+/* ---- numbers ---- */
+
+enum { NUM_OK, NUM_NAN, NUM_UNIT };
+
+static uint64_t unit_scale(unit_t u, const char *s)
+{
+    static const struct { unit_t u; const char *sfx; uint64_t mul; } tab[] = {
+        {U_COUNT, "", 1},
+        {U_SECONDS, "", 1}, {U_SECONDS, "s", 1}, {U_SECONDS, "m", 60},
+        {U_SECONDS, "h", 3600}, {U_SECONDS, "d", 86400},
+        {U_MS, "", 1}, {U_MS, "ms", 1}, {U_MS, "s", 1000},
+        {U_OCTETS, "", 1}, {U_OCTETS, "K", KIB}, {U_OCTETS, "k", KIB},
+        {U_OCTETS, "M", KIB * KIB}, {U_OCTETS, "m", KIB * KIB},
+        {U_OCTETS, "G", KIB * KIB * KIB}, {U_OCTETS, "g", KIB * KIB * KIB},
+        {U_OCTETS, "T", KIB * KIB * KIB * KIB}, {U_OCTETS, "t", KIB * KIB * KIB * KIB},
+    };
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+        if (tab[i].u == u && strcmp(tab[i].sfx, s) == 0)
+            return tab[i].mul;
+    }
+    return 0;
+}
+
+static const char *unit_hint(unit_t u)
+{
+    switch (u) {
+    case U_SECONDS: return "s, m, h or d";
+    case U_MS: return "ms or s";
+    case U_OCTETS: return "K, M, G or T";
+    default: return "none";
+    }
+}
+
+/* Decimal digits and an optional unit suffix, scaled to the base unit;
+ * a value too large for 64 bits becomes UINT64_MAX, out of every range. */
+static int scan_number(const char *s, unit_t u, uint64_t *out)
+{
+    uint64_t v = 0, mul;
+    int big = 0;
+
+    if (*s < '0' || *s > '9')
+        return NUM_NAN;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            big = 1;
+        else
+            v = v * 10 + d;
+    }
+    if ((mul = unit_scale(u, s)) == 0)
+        return u == U_COUNT ? NUM_NAN : NUM_UNIT;
+    *out = (big || v > UINT64_MAX / mul) ? UINT64_MAX : v * mul; /* saturate */
+    return NUM_OK;
+}
+
+/* The printed form of a value: what pc_config_print writes and the parser
+ * reads back to the same number. */
+static void fmt_number(char *buf, size_t cap, unit_t u, uint64_t v)
+{
+    static const char sfx[] = "KMGT";
+    unsigned long long x = v;
+
+    if (u == U_MS && v > 0 && v % 1000 == 0) {
+        snprintf(buf, cap, "%llus", x / 1000);
+        return;
+    }
+    if (u == U_MS) {
+        snprintf(buf, cap, "%llums", x);
+        return;
+    }
+    if (u == U_OCTETS && v > 0) {
+        int i = -1;
+        while (i < 3 && x % KIB == 0) {
+            x /= KIB;
+            i++;
+        }
+        if (i >= 0) {
+            snprintf(buf, cap, "%llu%c", x, sfx[i]);
+            return;
+        }
+    }
+    snprintf(buf, cap, "%llu", x);
+}
+
+/* ---- one helper per kind of value ---- */
+
+static int valid_name(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > NAME_MAX_LEN || s[0] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '.' || ch == '_' || ch == '-' || (ch == '$' && i == n - 1))
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* Replace *slot with a copy of v, or with NULL for "". */
+static int set_string(parser_t *p, char **slot, const char *v)
+{
+    char *d = NULL;
+
+    if (v[0] != '\0' && (d = strdup(v)) == NULL)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    free(*slot);
+    *slot = d;
+    return 0;
+}
+
+static int set_name(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    if (v[0] != '\0' && !valid_name(v))
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not a valid %s name", k->name, v,
+                    k->id == K_USER ? "user" : "group");
+    if (k->id == K_USER)
+        p->c->user_explicit = 1;
+    return set_string(p, str_slot(p->c, k->id, p->cur), v);
+}
+
+static int check_path(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    if (v[0] != '/')
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not an absolute path", k->name, v);
+    return 0;
+}
+
+static int set_path(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    int rc;
+    if (v[0] != '\0' && (rc = check_path(p, k, v)) != 0)
+        return rc;
+    return set_string(p, str_slot(p->c, k->id, 0), v);
+}
+
+static int set_enum(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    char list[128] = "";
+
+    for (int i = 0; k->choices[i] != NULL; i++) {
+        if (strcmp(k->choices[i], v) == 0) {
+            enum_set(p->c, k->id, i);
+            return 0;
+        }
+    }
+    for (int i = 0; k->choices[i] != NULL; i++) {
+        if (i > 0)
+            strcat(list, k->choices[i + 1] != NULL ? ", " : " or ");
+        strcat(list, k->choices[i]);
+    }
+    return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not one of %s", k->name, v, list);
+}
+
+static int set_number(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    char lo[32], hi[32];
+    uint64_t x = 0;
+
+    switch (scan_number(v, k->unit, &x)) {
+    case NUM_NAN:
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not a number", k->name, v);
+    case NUM_UNIT:
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" has an unknown unit (use %s)", k->name,
+                    v, unit_hint(k->unit));
+    default:
+        break;
+    }
+    if (x < k->min || x > k->max) {
+        fmt_number(lo, sizeof(lo), k->unit, k->min);
+        fmt_number(hi, sizeof(hi), k->unit, k->max);
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is out of range %s..%s", k->name, v,
+                    lo, hi);
+    }
+    num_set(p->c, k->id, x);
+    return 0;
+}
+
+static int set_mode(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    unsigned long m = 0;
+
+    for (const char *s = v; *s != '\0'; s++) {
+        if (*s < '0' || *s > '7')
+            return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not an octal mode", k->name, v);
+        if (m <= k->max)
+            m = m * 8 + (unsigned long)(*s - '0');
+    }
+    if (m > k->max)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is out of range 0..0777", k->name, v);
+    p->c->listen[p->cur].mode = (unsigned)m;
+    return 0;
+}
+
+static int add_listen(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    pc_config_t *c = p->c;
+    pc_listen_t *l;
+    int rc;
+
+    if ((rc = check_path(p, k, v)) != 0)
+        return rc;
+    if (strlen(v) > SOCKET_PATH_MAX)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is longer than %zu octets", k->name, v,
+                    SOCKET_PATH_MAX);
+    if (!p->listen_seen) {
+        /* The first listen replaces the default socket. */
+        unsigned prev = p->mode_line[0] > p->group_line[0] ? p->mode_line[0] : p->group_line[0];
+        if (prev > 0)
+            return fail(p, p->lineno, PC_ECONFIG,
+                        "%s: the first listen replaces the default socket, "
+                        "which line %u configured; put listen first", k->name, prev);
+        for (size_t i = 0; i < c->nlisten; i++) {
+            free(c->listen[i].path);
+            free(c->listen[i].group);
+        }
+        memset(c->listen, 0, sizeof(c->listen));
+        c->nlisten = 0;
+        p->listen_seen = 1;
+    }
+    for (size_t i = 0; i < c->nlisten; i++) {
+        if (strcmp(c->listen[i].path, v) == 0)
+            return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is already listed on line %u",
+                        k->name, v, p->listen_line[i]);
+    }
+    if (c->nlisten == PC_CONFIG_MAX_LISTEN)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: more than %d sockets", k->name,
+                    PC_CONFIG_MAX_LISTEN);
+    l = &c->listen[c->nlisten];
+    if ((l->path = strdup(v)) == NULL)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    l->mode = 0660;
+    l->group = NULL;
+    p->listen_line[c->nlisten] = p->lineno;
+    p->cur = c->nlisten++;
+    return 0;
+}
+
+/* "addr" or "addr@port" with a numeric IPv4 or IPv6 address. */
+static int check_addr(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    char addr[INET6_ADDRSTRLEN + 1];
+    unsigned char bin[16];
+    const char *at = strchr(v, '@');
+    size_t n = at != NULL ? (size_t)(at - v) : strlen(v);
+
+    if (n == 0 || n >= sizeof(addr))
+        goto bad;
+    memcpy(addr, v, n);
+    addr[n] = '\0';
+    if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+        goto bad;
+    if (at != NULL) {
+        unsigned long port = 0;
+        const char *s = at + 1;
+        if (*s == '\0')
+            goto bad_port;
+        for (; *s != '\0'; s++) {
+            if (*s < '0' || *s > '9' || port > 65535)
+                goto bad_port;
+            port = port * 10 + (unsigned long)(*s - '0');
+        }
+        if (port < 1 || port > 65535)
+            goto bad_port;
+    }
+    return 0;
+bad:
+    return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not an IPv4 or IPv6 address", k->name,
+                v);
+bad_port:
+    return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" has a bad port (use 1..65535)", k->name, v);
+}
+
+static int add_forward(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    pc_resolver_conf_t *r = &p->c->resolver;
+    char **l;
+    int rc;
+
+    if ((rc = check_addr(p, k, v)) != 0)
+        return rc;
+    for (size_t i = 0; i < r->nforwarders; i++) {
+        if (strcmp(r->forwarders[i], v) == 0)
+            return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is already listed on line %u",
+                        k->name, v, p->fwd_line[i]);
+    }
+    if (r->nforwarders == PC_CONFIG_MAX_FORWARD)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: more than %d addresses", k->name,
+                    PC_CONFIG_MAX_FORWARD);
+    if ((l = realloc(r->forwarders, (r->nforwarders + 1) * sizeof(*l))) == NULL)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    r->forwarders = l;
+    if ((l[r->nforwarders] = strdup(v)) == NULL)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    p->fwd_line[r->nforwarders++] = p->lineno;
+    return 0;
+}
+
+/* Split v in place into words separated by blanks; returns the count. */
+static size_t split_words(char *v, char **words, size_t max)
+{
+    size_t n = 0;
+
+    while (*v != '\0') {
+        while (is_ws(*v))
+            *v++ = '\0';
+        if (*v == '\0')
+            break;
+        if (n == max)
+            return max + 1;
+        words[n++] = v;
+        while (*v != '\0' && !is_ws(*v))
+            v++;
+    }
+    return n;
+}
+
+static int add_stub(parser_t *p, const cfg_key_t *k, char *v)
+{
+    pc_resolver_conf_t *r = &p->c->resolver;
+    char *w[PC_CONFIG_MAX_STUB_ADDR + 1], text[PC_NAME_TEXT_MAX];
+    size_t n = split_words(v, w, PC_CONFIG_MAX_STUB_ADDR + 1);
+    pc_name_t zone;
+    pc_stub_t *s;
+    int rc;
+
+    if (n < 2)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: expected a zone name and an address",
+                    k->name);
+    if (n > PC_CONFIG_MAX_STUB_ADDR + 1)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: more than %d addresses", k->name,
+                    PC_CONFIG_MAX_STUB_ADDR);
+    if (pc_name_from_text(&zone, w[0], strlen(w[0]), PC_NAME_ESCAPES) != 0 ||
+        pc_name_to_text(&zone, text, sizeof(text)) < 0)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not a valid zone name", k->name,
+                    w[0]);
+    for (size_t i = 1; i < n; i++) {
+        if ((rc = check_addr(p, k, w[i])) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < r->nstubs; i++) {
+        if (strcmp(r->stubs[i].name, text) == 0)
+            return fail(p, p->lineno, PC_ECONFIG, "%s: zone \"%s\" is already defined on line %u",
+                        k->name, text, p->stub_line[i]);
+    }
+    if (r->nstubs == PC_CONFIG_MAX_STUB)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: more than %d zones", k->name,
+                    PC_CONFIG_MAX_STUB);
+    if ((s = realloc(r->stubs, (r->nstubs + 1) * sizeof(*s))) == NULL)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    r->stubs = s;
+    s = &r->stubs[r->nstubs];
+    memset(s, 0, sizeof(*s));
+    p->stub_line[r->nstubs++] = p->lineno; /* counted now, so a partial entry is freed */
+    if ((s->name = strdup(text)) == NULL || (s->addrs = calloc(n - 1, sizeof(char *))) == NULL)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    for (size_t i = 1; i < n; i++) {
+        if ((s->addrs[s->naddrs] = strdup(w[i])) == NULL)
+            return fail(p, 0, PC_ENOMEM, "out of memory");
+        s->naddrs++;
+    }
+    return 0;
+}
+
+static int apply(parser_t *p, const cfg_key_t *k, char *v)
+{
+    switch (k->kind) {
+    case KIND_NAME: return set_name(p, k, v);
+    case KIND_PATH: return set_path(p, k, v);
+    case KIND_ENUM: return set_enum(p, k, v);
+    case KIND_NUMBER: return set_number(p, k, v);
+    case KIND_MODE: return set_mode(p, k, v);
+    case KIND_LISTEN: return add_listen(p, k, v);
+    case KIND_FORWARD: return add_forward(p, k, v);
+    case KIND_STUB: return add_stub(p, k, v);
+    }
+    return PC_ECONFIG;
+}
+
+/* ---- lines ---- */
+
+/*
+ * The value after "key:": either "quoted" (kept verbatim, may be empty) or
+ * the rest of the line up to a comment, trimmed. Sets *out to it.
+ */
+static int read_value(parser_t *p, const cfg_key_t *k, char *rest, char **out)
+{
+    char *v = rest, *e;
+
+    while (is_ws(*v))
+        v++;
+    if (*v == '"') {
+        char *after;
+        if ((e = strchr(v + 1, '"')) == NULL)
+            return fail(p, p->lineno, PC_ECONFIG, "%s: missing closing quote", k->name);
+        *e = '\0';
+        for (after = e + 1; is_ws(*after); after++)
+            ;
+        if (*after != '\0' && *after != '#')
+            return fail(p, p->lineno, PC_ECONFIG, "%s: text after the closing quote", k->name);
+        if (v[1] == '\0' && !(k->flags & F_OPTIONAL))
+            return fail(p, p->lineno, PC_ECONFIG, "%s: missing value", k->name);
+        *out = v + 1;
+        return 0;
+    }
+    for (e = v; *e != '\0'; e++) {
+        if (*e == '#' && e > rest && is_ws(e[-1])) {
+            *e = '\0';
+            break;
+        }
+    }
+    v = trim(v);
+    if (*v == '\0')
+        return fail(p, p->lineno, PC_ECONFIG, "%s: missing value", k->name);
+    if (strchr(v, '"') != NULL)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: stray '\"' in the value", k->name);
+    *out = v;
+    return 0;
+}
+
+static int parse_line(parser_t *p, char *s)
+{
+    const cfg_key_t *k;
+    char *colon, *v = NULL;
+    unsigned *seen;
+    int rc;
+
+    s = trim(s);
+    if (*s == '\0' || *s == '#')
+        return 0;
+    for (colon = s; *colon != '\0' && *colon != ':'; colon++) {
+        if (*colon == '#' && is_ws(colon[-1]))
+            break;
+    }
+    if (*colon != ':')
+        return fail(p, p->lineno, PC_ECONFIG, "missing ':' (expected \"key: value\")");
+    *colon = '\0';
+    s = trim(s);
+    if (*s == '\0')
+        return fail(p, p->lineno, PC_ECONFIG, "missing key before ':'");
+    if ((k = find_key(s)) == NULL)
+        return fail(p, p->lineno, PC_ECONFIG, "unknown key \"%s\"", s);
+    if ((rc = read_value(p, k, colon + 1, &v)) != 0)
+        return rc;
+    if (k->id == K_SOCKET_MODE)
+        seen = &p->mode_line[p->cur];
+    else if (k->id == K_SOCKET_GROUP)
+        seen = &p->group_line[p->cur];
+    else
+        seen = &p->line[k->id];
+    if (*seen > 0 && !(k->flags & F_LIST))
+        return fail(p, p->lineno, PC_ECONFIG, "%s: already set on line %u%s", k->name, *seen,
+                    (k->flags & F_PER_LISTEN) ? " for this socket" : "");
+    *seen = p->lineno;
+    p->line[k->id] = p->lineno;
+    return apply(p, k, v);
+}
+
+/* ---- checks across keys ---- */
+
+/* The later of the lines that set a and b (0 if neither is in the file). */
+static unsigned later(const parser_t *p, key_id_t a, key_id_t b)
+{
+    return p->line[a] > p->line[b] ? p->line[a] : p->line[b];
+}
+
+static int validate(parser_t *p)
+{
+    pc_config_t *c = p->c;
+    const pc_lookup_conf_t *l = &c->lookup;
+    uint32_t longest = l->ttl_max > l->neg_ttl_max ? l->ttl_max : l->neg_ttl_max;
+    unsigned line;
+
+    if (l->ttl_min > l->ttl_max)
+        return fail(p, later(p, K_TTL_MIN, K_TTL_MAX), PC_ECONFIG,
+                    "ttl-min (%u) is greater than ttl-max (%u)", (unsigned)l->ttl_min,
+                    (unsigned)l->ttl_max);
+    if (l->neg_ttl_min > l->neg_ttl_max)
+        return fail(p, later(p, K_NEG_TTL_MIN, K_NEG_TTL_MAX), PC_ECONFIG,
+                    "negative-ttl-min (%u) is greater than negative-ttl-max (%u)",
+                    (unsigned)l->neg_ttl_min, (unsigned)l->neg_ttl_max);
+    /* libunbound's cache must never hold an answer longer than LMDB would */
+    if (p->line[K_RESOLVER_CACHE_MAX_TTL] == 0) {
+        c->resolver.cache_max_ttl = longest;
+    } else if (c->resolver.cache_max_ttl > longest) {
+        line = later(p, K_RESOLVER_CACHE_MAX_TTL,
+                     l->ttl_max >= l->neg_ttl_max ? K_TTL_MAX : K_NEG_TTL_MAX);
+        return fail(p, line, PC_ECONFIG,
+                    "resolver-cache-max-ttl (%u) is greater than the longest cache lifetime, "
+                    "max(ttl-max, negative-ttl-max) = %u",
+                    c->resolver.cache_max_ttl, (unsigned)longest);
+    }
+    return 0;
+}
+
+/* ---- whole texts and files ---- */
+
+static int parse_text(parser_t *p, const char *text, size_t len)
+{
+    char line[PC_CONFIG_LINE_MAX + 1];
+    size_t off = 0;
+    int rc;
+
+    if (len > PC_CONFIG_FILE_MAX)
+        return fail(p, 0, PC_ECONFIG, "larger than %d octets", PC_CONFIG_FILE_MAX);
+    while (off < len) {
+        const char *s = text + off, *nl = memchr(s, '\n', len - off);
+        size_t n = nl != NULL ? (size_t)(nl - s) : len - off;
+
+        off += n + (nl != NULL);
+        p->lineno++;
+        if (n > 0 && s[n - 1] == '\r')
+            n--;
+        if (n > PC_CONFIG_LINE_MAX)
+            return fail(p, p->lineno, PC_ECONFIG, "line longer than %d octets",
+                        PC_CONFIG_LINE_MAX);
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return fail(p, p->lineno, PC_ECONFIG, "invalid octet 0x%02x", ch);
+        }
+        if (!pc_utf8_valid((const uint8_t *)s, n, NULL))
+            return fail(p, p->lineno, PC_ECONFIG, "invalid UTF-8");
+        memcpy(line, s, n);
+        line[n] = '\0';
+        if ((rc = parse_line(p, line)) != 0)
+            return rc;
+    }
+    return validate(p);
+}
+
+static int read_file(parser_t *p, const char *path, char **out, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = NULL, *nb;
+    int fd, rc = 0, e;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        e = errno;
+        return fail(p, 0, e == ENOENT ? PC_ENOENT : e == ENOMEM ? PC_ENOMEM : PC_ECONFIG,
+                    "cannot open: %s", strerror(e));
+    }
+    for (;;) {
+        ssize_t got;
+        if (n == cap || buf == NULL) {
+            cap = buf == NULL ? cap : cap * 2;
+            if (cap > PC_CONFIG_FILE_MAX + 1)
+                cap = PC_CONFIG_FILE_MAX + 1;
+            if ((nb = realloc(buf, cap)) == NULL) {
+                rc = fail(p, 0, PC_ENOMEM, "out of memory");
+                goto out;
+            }
+            buf = nb;
+        }
+        got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = fail(p, 0, PC_ECONFIG, "cannot read: %s", strerror(errno));
+            goto out;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n > PC_CONFIG_FILE_MAX) {
+            rc = fail(p, 0, PC_ECONFIG, "larger than %d octets", PC_CONFIG_FILE_MAX);
+            goto out;
+        }
+    }
+out:
+    close(fd);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* ---- the public functions ---- */
+
+int pc_config_defaults(pc_config_t *c)
+{
+    char path[4096];
+    int rc;
+
+    if (c == NULL)
+        return PC_EINVAL;
+    memset(c, 0, sizeof(*c));
+    c->log_target = PC_LOG_STDERR;
+    c->log_level = PC_LOG_NOTICE;
+    c->lookup.ttl_min = 60;
+    c->lookup.ttl_max = 86400;
+    c->lookup.neg_ttl_min = 60;
+    c->lookup.neg_ttl_max = 3600;
+    c->lookup.fail_hold = 5;
+    c->lookup.bogus_hold = 10;
+    c->lookup.timeout_ms = 3000;
+    c->lookup.max_upstream = 1000;
+    c->resolver.cache_max_ttl = 86400; /* max(ttl_max, neg_ttl_max) */
+    c->map_size = (size_t)1 << 30;
+    c->durability = PC_DURABLE_NOMETASYNC;
+    if ((rc = pc_path_socket(path, sizeof(path))) != 0)
+        goto err;
+    rc = PC_ENOMEM;
+    if ((c->listen[0].path = strdup(path)) == NULL)
+        goto err;
+    c->listen[0].mode = 0660;
+    c->nlisten = 1;
+    if ((rc = pc_path_state_dir(path, sizeof(path))) != 0)
+        goto err;
+    rc = PC_ENOMEM;
+    if ((c->state_dir = strdup(path)) == NULL)
+        goto err;
+    if (geteuid() == 0 && (c->user = strdup(PC_CONFIG_DEFAULT_USER)) == NULL)
+        goto err;
+    return 0;
+err:
+    pc_config_free(c);
+    return rc;
+}
+
+int pc_config_parse(pc_config_t *c, const char *name, const char *text, size_t len,
+                    char *err, size_t cap)
+{
+    parser_t p;
+    int rc;
+
+    if (err != NULL && cap > 0)
+        err[0] = '\0';
+    if (c == NULL)
+        return PC_EINVAL;
+    memset(c, 0, sizeof(*c));
+    if (name == NULL || (text == NULL && len > 0))
+        return PC_EINVAL;
+    memset(&p, 0, sizeof(p));
+    p.c = c;
+    p.name = name;
+    p.err = err;
+    p.cap = cap;
+    if ((rc = pc_config_defaults(c)) != 0) {
+        fail(&p, 0, rc, "built-in defaults: %s", pc_strerror(rc));
+        goto err;
+    }
+    if ((c->source = strdup(name)) == NULL) {
+        rc = fail(&p, 0, PC_ENOMEM, "out of memory");
+        goto err;
+    }
+    if ((rc = parse_text(&p, text, len)) != 0)
+        goto err;
+    return 0;
+err:
+    pc_config_free(c);
+    return rc;
+}
+
+int pc_config_load(pc_config_t *c, const char *path, char *err, size_t cap)
+{
+    parser_t p;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (err != NULL && cap > 0)
+        err[0] = '\0';
+    if (c == NULL)
+        return PC_EINVAL;
+    memset(c, 0, sizeof(*c));
+    if (path == NULL)
+        return PC_EINVAL;
+    memset(&p, 0, sizeof(p));
+    p.name = path;
+    p.err = err;
+    p.cap = cap;
+    if ((rc = read_file(&p, path, &text, &len)) != 0)
+        return rc;
+    rc = pc_config_parse(c, path, text, len, err, cap);
+    free(text);
+    return rc;
+}
+
+/* A string value, quoted when it is empty or would not read back as is. */
+static void print_string(FILE *out, const char *key, const char *v)
+{
+    if (v == NULL || v[0] == '\0' || strpbrk(v, " \t#") != NULL)
+        fprintf(out, "%s: \"%s\"\n", key, v != NULL ? v : "");
+    else
+        fprintf(out, "%s: %s\n", key, v);
+}
+
+static void print_number(const pc_config_t *c, const cfg_key_t *k, FILE *out)
+{
+    const pc_lookup_conf_t *l = &c->lookup;
+    uint32_t longest = l->ttl_max > l->neg_ttl_max ? l->ttl_max : l->neg_ttl_max;
+    char num[32];
+
+    fmt_number(num, sizeof(num), k->unit, num_get(c, k->id));
+    if (k->id == K_RESOLVER_CACHE_MAX_TTL && c->resolver.cache_max_ttl == longest)
+        fprintf(out, "# %s: %s (follows ttl-max and negative-ttl-max)\n", k->name, num);
+    else
+        fprintf(out, "%s: %s\n", k->name, num);
+}
+
+static void print_enum(const pc_config_t *c, const cfg_key_t *k, FILE *out)
+{
+    int v = enum_get(c, k->id), n = 0;
+
+    while (k->choices[n] != NULL)
+        n++;
+    if (v >= 0 && v < n)
+        fprintf(out, "%s: %s\n", k->name, k->choices[v]);
+    else
+        fprintf(out, "%s: %d\n", k->name, v); /* not readable back: a bug */
+}
+
+static void print_listen(const pc_config_t *c, FILE *out)
+{
+    for (size_t i = 0; i < c->nlisten && i < PC_CONFIG_MAX_LISTEN; i++) {
+        print_string(out, "listen", c->listen[i].path);
+        fprintf(out, "socket-mode: %04o\n", c->listen[i].mode);
+        print_string(out, "socket-group", c->listen[i].group);
+    }
+}
+
+static void print_resolver_lists(const pc_config_t *c, key_id_t id, FILE *out)
+{
+    const pc_resolver_conf_t *r = &c->resolver;
+
+    if (id == K_FORWARD_ADDR) {
+        if (r->nforwarders == 0)
+            fprintf(out, "# forward-addr: none (full recursion)\n");
+        for (size_t i = 0; i < r->nforwarders; i++)
+            fprintf(out, "forward-addr: %s\n", r->forwarders[i]);
+        return;
+    }
+    if (r->nstubs == 0)
+        fprintf(out, "# stub-zone: none\n");
+    for (size_t i = 0; i < r->nstubs; i++) {
+        fprintf(out, "stub-zone: %s", r->stubs[i].name);
+        for (size_t j = 0; j < r->stubs[i].naddrs; j++)
+            fprintf(out, " %s", r->stubs[i].addrs[j]);
+        fputc('\n', out);
+    }
+}
+
+void pc_config_print(const pc_config_t *c, FILE *out)
+{
+    if (c == NULL || out == NULL)
+        return;
+    for (size_t i = 0; i < NKEYS; i++) {
+        const cfg_key_t *k = &keys[i];
+        if (k->flags & F_PER_LISTEN)
+            continue; /* printed under each listen */
+        switch (k->kind) {
+        case KIND_NAME:
+        case KIND_PATH: print_string(out, k->name, str_get(c, k->id, 0)); break;
+        case KIND_ENUM: print_enum(c, k, out); break;
+        case KIND_NUMBER: print_number(c, k, out); break;
+        case KIND_LISTEN: print_listen(c, out); break;
+        case KIND_FORWARD:
+        case KIND_STUB: print_resolver_lists(c, k->id, out); break;
+        case KIND_MODE: break;
+        }
+    }
+}
+
+void pc_config_free(pc_config_t *c)
+{
+    if (c == NULL)
+        return;
+    free(c->source);
+    free(c->user);
+    free(c->state_dir);
+    for (size_t i = 0; i < c->nlisten && i < PC_CONFIG_MAX_LISTEN; i++) {
+        free(c->listen[i].path);
+        free(c->listen[i].group);
+    }
+    pc_resolver_conf_free(&c->resolver);
+    memset(c, 0, sizeof(*c));
+}

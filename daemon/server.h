@@ -1,0 +1,84 @@
+/*
+ * server.h - polcached's listening Unix sockets and client connections:
+ * framing, per-connection request tracking, limits, and batched replies
+ * (all replies produced for a connection in one loop pass go out in one
+ * uv_write). Message semantics live in handler.c.
+ */
+#ifndef PC_SERVER_H
+#define PC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "wire.h"
+
+typedef struct pc_server pc_server_t;
+typedef struct pc_conn pc_conn_t;
+struct pc_daemon;
+struct pc_waiter;
+
+typedef struct pc_server_limits {
+    unsigned max_conns;      /* open connections */
+    unsigned max_inflight;   /* requests waiting per connection */
+    size_t max_outbuf;       /* reply octets buffered per connection */
+    unsigned idle_ms;        /* close a connection idle this long (0 = never) */
+} pc_server_limits_t;
+
+typedef struct pc_server_stats {
+    uint64_t accepted, refused, closed, frames, bad_frames;
+    uint64_t replies, write_errors, slow_closed, idle_closed;
+    uint64_t requests[16];    /* by message type (index = type) */
+    uint64_t open;
+} pc_server_stats_t;
+
+/* One request waiting for an answer on a connection. */
+typedef struct pc_req {
+    pc_conn_t *conn;
+    uint32_t id;
+    uint8_t type;
+    uint16_t flags;
+    struct pc_waiter *waiter;  /* the lookup it waits for, if any */
+    struct pc_req *next;
+    struct pc_req **pprev;
+} pc_req_t;
+
+/* Create the server; d is passed to the handler for every message. */
+int pc_server_new(pc_server_t **out, uv_loop_t *loop, struct pc_daemon *d,
+                  const pc_server_limits_t *limits);
+
+/*
+ * pc_server_listen - bind and listen on a Unix socket path. The socket is
+ * created under umask 0177, then given mode and (if gid != -1) the group.
+ * A stale socket file nobody listens on is replaced; a live one is an
+ * error (PC_EBUSY). The parent directory is created (0755) if missing.
+ * Returns 0 or PC_EBUSY, PC_EPERM, PC_EIO, PC_ETOOBIG (path too long).
+ */
+int pc_server_listen(pc_server_t *s, const char *path, unsigned mode, gid_t gid);
+
+/* Stop accepting, close every connection (their waiters are cancelled,
+ * no more callbacks), unlink the socket files; free when all handles are
+ * closed. */
+void pc_server_close(pc_server_t *s);
+
+const pc_server_stats_t *pc_server_stats(const pc_server_t *s);
+
+/* ---- for the handler ---- */
+
+/* The output buffer of a connection, to encode one reply frame into with
+ * pc_wbuf_frame_begin ... pc_wbuf_frame_end; then call pc_conn_replied. */
+pc_wbuf_t *pc_conn_out(pc_conn_t *c);
+/* After a reply frame was written (rc from pc_wbuf_frame_end). */
+void pc_conn_replied(pc_conn_t *c, int rc);
+
+/* Track a waiting request (for cancel and connection close). */
+pc_req_t *pc_req_new(pc_conn_t *c, uint32_t id, uint8_t type, uint16_t flags);
+void pc_req_free(pc_req_t *r);
+pc_req_t *pc_req_find(pc_conn_t *c, uint32_t id);
+unsigned pc_conn_pending(const pc_conn_t *c);
+
+/* Peer credentials of a connection (SO_PEERCRED). */
+void pc_conn_peer(const pc_conn_t *c, pid_t *pid, uid_t *uid, gid_t *gid);
+
+#endif /* PC_SERVER_H */
