@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,11 +121,9 @@ typedef struct parser {
     size_t cap;
 } parser_t;
 
-static int fail(parser_t *p, unsigned line, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 /* Write "name:line: message" (or "name: message" for line 0); return rc. */
-static int fail(parser_t *p, unsigned line, int rc, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(parser_t *p, unsigned line, int rc,
+                                                      const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -143,6 +140,12 @@ static int fail(parser_t *p, unsigned line, int rc, const char *fmt, ...)
     vsnprintf(p->err + n, p->cap - (size_t)n, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+/* K: "V" what, on the current line. */
+static int bad_value(parser_t *p, const cfg_key_t *k, const char *v, const char *what)
+{
+    return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" %s", k->name, v, what);
 }
 
 static int is_ws(char ch)
@@ -187,20 +190,18 @@ static char **str_slot(pc_config_t *c, key_id_t id, size_t li)
 
 static const char *str_get(const pc_config_t *c, key_id_t id, size_t li)
 {
-    switch (id) {
-    case K_USER: return c->user;
-    case K_STATE_DIR: return c->state_dir;
-    case K_SOCKET_GROUP: return c->listen[li].group;
-    case K_TRUST_ANCHOR_FILE: return c->resolver.trust_anchor_file;
-    case K_AUTO_TRUST_ANCHOR_FILE: return c->resolver.auto_trust_anchor_file;
-    case K_UNBOUND_CONFIG: return c->resolver.unbound_conf;
-    default: return NULL;
-    }
+    pc_config_t view = *c; /* a shallow copy, so str_slot can serve both */
+    char **slot = str_slot(&view, id, li);
+    return slot != NULL ? *slot : NULL;
 }
 
+/* Numbers, and enums as the index of their name in choices[]. */
 static uint64_t num_get(const pc_config_t *c, key_id_t id)
 {
     switch (id) {
+    case K_LOG_TARGET: return (uint64_t)c->log_target;
+    case K_LOG_LEVEL: return (uint64_t)c->log_level;
+    case K_DURABILITY: return (uint64_t)c->durability;
     case K_RESOLVER_CACHE_MAX_TTL: return c->resolver.cache_max_ttl;
     case K_TIMEOUT: return c->lookup.timeout_ms;
     case K_MAX_UPSTREAM: return c->lookup.max_upstream;
@@ -215,10 +216,13 @@ static uint64_t num_get(const pc_config_t *c, key_id_t id)
     }
 }
 
-/* v is already within the key's range, which fits every field. */
+/* v is already within the key's range (or choices[]), which fits every field. */
 static void num_set(pc_config_t *c, key_id_t id, uint64_t v)
 {
     switch (id) {
+    case K_LOG_TARGET: c->log_target = (pc_log_target_t)v; break;
+    case K_LOG_LEVEL: c->log_level = (pc_log_level_t)v; break;
+    case K_DURABILITY: c->durability = (pc_durability_t)v; break;
     case K_RESOLVER_CACHE_MAX_TTL: c->resolver.cache_max_ttl = (unsigned)v; break;
     case K_TIMEOUT: c->lookup.timeout_ms = (unsigned)v; break;
     case K_MAX_UPSTREAM: c->lookup.max_upstream = (unsigned)v; break;
@@ -229,27 +233,6 @@ static void num_set(pc_config_t *c, key_id_t id, uint64_t v)
     case K_FAIL_HOLD: c->lookup.fail_hold = (uint32_t)v; break;
     case K_BOGUS_HOLD: c->lookup.bogus_hold = (uint32_t)v; break;
     case K_MAP_SIZE: c->map_size = (size_t)v; break;
-    default: break;
-    }
-}
-
-static int enum_get(const pc_config_t *c, key_id_t id)
-{
-    switch (id) {
-    case K_LOG_TARGET: return (int)c->log_target;
-    case K_LOG_LEVEL: return (int)c->log_level;
-    case K_DURABILITY: return (int)c->durability;
-    default: return 0;
-    }
-}
-
-/* The choices[] arrays list each enum's names in value order. */
-static void enum_set(pc_config_t *c, key_id_t id, int v)
-{
-    switch (id) {
-    case K_LOG_TARGET: c->log_target = (pc_log_target_t)v; break;
-    case K_LOG_LEVEL: c->log_level = (pc_log_level_t)v; break;
-    case K_DURABILITY: c->durability = (pc_durability_t)v; break;
     default: break;
     }
 }
@@ -277,15 +260,8 @@ static uint64_t unit_scale(unit_t u, const char *s)
     return 0;
 }
 
-static const char *unit_hint(unit_t u)
-{
-    switch (u) {
-    case U_SECONDS: return "s, m, h or d";
-    case U_MS: return "ms or s";
-    case U_OCTETS: return "K, M, G or T";
-    default: return "none";
-    }
-}
+/* By unit_t, for messages. */
+static const char *const unit_hint[] = {"none", "s, m, h or d", "ms or s", "K, M, G or T"};
 
 /* Decimal digits and an optional unit suffix, scaled to the base unit;
  * a value too large for 64 bits becomes UINT64_MAX, out of every range. */
@@ -313,29 +289,21 @@ static int scan_number(const char *s, unit_t u, uint64_t *out)
  * reads back to the same number. */
 static void fmt_number(char *buf, size_t cap, unit_t u, uint64_t v)
 {
-    static const char sfx[] = "KMGT";
+    static const char *const sfx[] = {"", "K", "M", "G", "T"};
     unsigned long long x = v;
+    int i = 0;
 
     if (u == U_MS && v > 0 && v % 1000 == 0) {
         snprintf(buf, cap, "%llus", x / 1000);
-        return;
-    }
-    if (u == U_MS) {
+    } else if (u == U_MS) {
         snprintf(buf, cap, "%llums", x);
-        return;
-    }
-    if (u == U_OCTETS && v > 0) {
-        int i = -1;
-        while (i < 3 && x % KIB == 0) {
+    } else {
+        while (u == U_OCTETS && x > 0 && x % KIB == 0 && i < 4) {
             x /= KIB;
             i++;
         }
-        if (i >= 0) {
-            snprintf(buf, cap, "%llu%c", x, sfx[i]);
-            return;
-        }
+        snprintf(buf, cap, "%llu%s", x, sfx[i]);
     }
-    snprintf(buf, cap, "%llu", x);
 }
 
 /* ---- one helper per kind of value ---- */
@@ -371,8 +339,8 @@ static int set_string(parser_t *p, char **slot, const char *v)
 static int set_name(parser_t *p, const cfg_key_t *k, const char *v)
 {
     if (v[0] != '\0' && !valid_name(v))
-        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not a valid %s name", k->name, v,
-                    k->id == K_USER ? "user" : "group");
+        return bad_value(p, k, v, k->id == K_USER ? "is not a valid user name"
+                                                  : "is not a valid group name");
     if (k->id == K_USER)
         p->c->user_explicit = 1;
     return set_string(p, str_slot(p->c, k->id, p->cur), v);
@@ -380,9 +348,7 @@ static int set_name(parser_t *p, const cfg_key_t *k, const char *v)
 
 static int check_path(parser_t *p, const cfg_key_t *k, const char *v)
 {
-    if (v[0] != '/')
-        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not an absolute path", k->name, v);
-    return 0;
+    return v[0] == '/' ? 0 : bad_value(p, k, v, "is not an absolute path");
 }
 
 static int set_path(parser_t *p, const cfg_key_t *k, const char *v)
@@ -399,7 +365,7 @@ static int set_enum(parser_t *p, const cfg_key_t *k, const char *v)
 
     for (int i = 0; k->choices[i] != NULL; i++) {
         if (strcmp(k->choices[i], v) == 0) {
-            enum_set(p->c, k->id, i);
+            num_set(p->c, k->id, (uint64_t)i);
             return 0;
         }
     }
@@ -418,10 +384,10 @@ static int set_number(parser_t *p, const cfg_key_t *k, const char *v)
 
     switch (scan_number(v, k->unit, &x)) {
     case NUM_NAN:
-        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not a number", k->name, v);
+        return bad_value(p, k, v, "is not a number");
     case NUM_UNIT:
         return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" has an unknown unit (use %s)", k->name,
-                    v, unit_hint(k->unit));
+                    v, unit_hint[k->unit]);
     default:
         break;
     }
@@ -441,12 +407,12 @@ static int set_mode(parser_t *p, const cfg_key_t *k, const char *v)
 
     for (const char *s = v; *s != '\0'; s++) {
         if (*s < '0' || *s > '7')
-            return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not an octal mode", k->name, v);
+            return bad_value(p, k, v, "is not an octal mode");
         if (m <= k->max)
             m = m * 8 + (unsigned long)(*s - '0');
     }
     if (m > k->max)
-        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is out of range 0..0777", k->name, v);
+        return bad_value(p, k, v, "is out of range 0..0777");
     p->c->listen[p->cur].mode = (unsigned)m;
     return 0;
 }
@@ -502,32 +468,17 @@ static int check_addr(parser_t *p, const cfg_key_t *k, const char *v)
     unsigned char bin[16];
     const char *at = strchr(v, '@');
     size_t n = at != NULL ? (size_t)(at - v) : strlen(v);
+    uint64_t port = 0;
 
     if (n == 0 || n >= sizeof(addr))
-        goto bad;
+        return bad_value(p, k, v, "is not an IPv4 or IPv6 address");
     memcpy(addr, v, n);
     addr[n] = '\0';
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
-        goto bad;
-    if (at != NULL) {
-        unsigned long port = 0;
-        const char *s = at + 1;
-        if (*s == '\0')
-            goto bad_port;
-        for (; *s != '\0'; s++) {
-            if (*s < '0' || *s > '9' || port > 65535)
-                goto bad_port;
-            port = port * 10 + (unsigned long)(*s - '0');
-        }
-        if (port < 1 || port > 65535)
-            goto bad_port;
-    }
+        return bad_value(p, k, v, "is not an IPv4 or IPv6 address");
+    if (at != NULL && (scan_number(at + 1, U_COUNT, &port) != NUM_OK || port < 1 || port > 65535))
+        return bad_value(p, k, v, "has a bad port (use 1..65535)");
     return 0;
-bad:
-    return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not an IPv4 or IPv6 address", k->name,
-                v);
-bad_port:
-    return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" has a bad port (use 1..65535)", k->name, v);
 }
 
 static int add_forward(parser_t *p, const cfg_key_t *k, const char *v)
@@ -591,8 +542,7 @@ static int add_stub(parser_t *p, const cfg_key_t *k, char *v)
                     PC_CONFIG_MAX_STUB_ADDR);
     if (pc_name_from_text(&zone, w[0], strlen(w[0]), PC_NAME_ESCAPES) != 0 ||
         pc_name_to_text(&zone, text, sizeof(text)) < 0)
-        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is not a valid zone name", k->name,
-                    w[0]);
+        return bad_value(p, k, w[0], "is not a valid zone name");
     for (size_t i = 1; i < n; i++) {
         if ((rc = check_addr(p, k, w[i])) != 0)
             return rc;
@@ -790,47 +740,27 @@ static int parse_text(parser_t *p, const char *text, size_t len)
 
 static int read_file(parser_t *p, const char *path, char **out, size_t *len)
 {
-    size_t cap = 4096, n = 0;
-    char *buf = NULL, *nb;
-    int fd, rc = 0, e;
+    FILE *f = fopen(path, "rbe");
+    char *buf;
+    size_t n;
+    int e;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    if (f == NULL) {
         e = errno;
         return fail(p, 0, e == ENOENT ? PC_ENOENT : e == ENOMEM ? PC_ENOMEM : PC_ECONFIG,
                     "cannot open: %s", strerror(e));
     }
-    for (;;) {
-        ssize_t got;
-        if (n == cap || buf == NULL) {
-            cap = buf == NULL ? cap : cap * 2;
-            if (cap > PC_CONFIG_FILE_MAX + 1)
-                cap = PC_CONFIG_FILE_MAX + 1;
-            if ((nb = realloc(buf, cap)) == NULL) {
-                rc = fail(p, 0, PC_ENOMEM, "out of memory");
-                goto out;
-            }
-            buf = nb;
-        }
-        got = read(fd, buf + n, cap - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = fail(p, 0, PC_ECONFIG, "cannot read: %s", strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
-        if (n > PC_CONFIG_FILE_MAX) {
-            rc = fail(p, 0, PC_ECONFIG, "larger than %d octets", PC_CONFIG_FILE_MAX);
-            goto out;
-        }
+    if ((buf = malloc(PC_CONFIG_FILE_MAX + 1)) == NULL) {
+        fclose(f);
+        return fail(p, 0, PC_ENOMEM, "out of memory");
     }
-out:
-    close(fd);
-    if (rc != 0) {
+    n = fread(buf, 1, PC_CONFIG_FILE_MAX + 1, f); /* one more, to see a file too large */
+    e = ferror(f) ? errno : 0;
+    fclose(f);
+    if (e != 0 || n > PC_CONFIG_FILE_MAX) {
         free(buf);
-        return rc;
+        return e != 0 ? fail(p, 0, PC_ECONFIG, "cannot read: %s", strerror(e))
+                      : fail(p, 0, PC_ECONFIG, "larger than %d octets", PC_CONFIG_FILE_MAX);
     }
     *out = buf;
     *len = n;
@@ -849,14 +779,9 @@ int pc_config_defaults(pc_config_t *c)
     memset(c, 0, sizeof(*c));
     c->log_target = PC_LOG_STDERR;
     c->log_level = PC_LOG_NOTICE;
-    c->lookup.ttl_min = 60;
-    c->lookup.ttl_max = 86400;
-    c->lookup.neg_ttl_min = 60;
-    c->lookup.neg_ttl_max = 3600;
-    c->lookup.fail_hold = 5;
-    c->lookup.bogus_hold = 10;
-    c->lookup.timeout_ms = 3000;
-    c->lookup.max_upstream = 1000;
+    c->lookup = (pc_lookup_conf_t){.ttl_min = 60, .ttl_max = 86400, .neg_ttl_min = 60,
+                                   .neg_ttl_max = 3600, .fail_hold = 5, .bogus_hold = 10,
+                                   .timeout_ms = 3000, .max_upstream = 1000};
     c->resolver.cache_max_ttl = 86400; /* max(ttl_max, neg_ttl_max) */
     c->map_size = (size_t)1 << 30;
     c->durability = PC_DURABLE_NOMETASYNC;
@@ -893,11 +818,7 @@ int pc_config_parse(pc_config_t *c, const char *name, const char *text, size_t l
     memset(c, 0, sizeof(*c));
     if (name == NULL || (text == NULL && len > 0))
         return PC_EINVAL;
-    memset(&p, 0, sizeof(p));
-    p.c = c;
-    p.name = name;
-    p.err = err;
-    p.cap = cap;
+    p = (parser_t){.c = c, .name = name, .err = err, .cap = cap};
     if ((rc = pc_config_defaults(c)) != 0) {
         fail(&p, 0, rc, "built-in defaults: %s", pc_strerror(rc));
         goto err;
@@ -928,10 +849,7 @@ int pc_config_load(pc_config_t *c, const char *path, char *err, size_t cap)
     memset(c, 0, sizeof(*c));
     if (path == NULL)
         return PC_EINVAL;
-    memset(&p, 0, sizeof(p));
-    p.name = path;
-    p.err = err;
-    p.cap = cap;
+    p = (parser_t){.name = path, .err = err, .cap = cap};
     if ((rc = read_file(&p, path, &text, &len)) != 0)
         return rc;
     rc = pc_config_parse(c, path, text, len, err, cap);
@@ -963,14 +881,14 @@ static void print_number(const pc_config_t *c, const cfg_key_t *k, FILE *out)
 
 static void print_enum(const pc_config_t *c, const cfg_key_t *k, FILE *out)
 {
-    int v = enum_get(c, k->id), n = 0;
+    uint64_t v = num_get(c, k->id), n = 0;
 
     while (k->choices[n] != NULL)
         n++;
-    if (v >= 0 && v < n)
+    if (v < n)
         fprintf(out, "%s: %s\n", k->name, k->choices[v]);
     else
-        fprintf(out, "%s: %d\n", k->name, v); /* not readable back: a bug */
+        fprintf(out, "%s: %llu\n", k->name, (unsigned long long)v); /* a bug: unreadable */
 }
 
 static void print_listen(const pc_config_t *c, FILE *out)
@@ -996,10 +914,12 @@ static void print_resolver_lists(const pc_config_t *c, key_id_t id, FILE *out)
     if (r->nstubs == 0)
         fprintf(out, "# stub-zone: none\n");
     for (size_t i = 0; i < r->nstubs; i++) {
-        fprintf(out, "stub-zone: %s", r->stubs[i].name);
+        /* a zone name may hold '#' (no blanks: those print as \032) */
+        const char *q = strchr(r->stubs[i].name, '#') != NULL ? "\"" : "";
+        fprintf(out, "stub-zone: %s%s", q, r->stubs[i].name);
         for (size_t j = 0; j < r->stubs[i].naddrs; j++)
             fprintf(out, " %s", r->stubs[i].addrs[j]);
-        fputc('\n', out);
+        fprintf(out, "%s\n", q);
     }
 }
 

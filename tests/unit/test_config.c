@@ -231,6 +231,7 @@ static const struct good_case {
     {"stub-zone: .  192.0.2.1", "stub-zone: . 192.0.2.1"},
     {"stub-zone: a\\032b.test 192.0.2.1", "stub-zone: a\\032b.test 192.0.2.1"},
     {"stub-zone: \"a.test 192.0.2.1\"", "stub-zone: a.test 192.0.2.1"},
+    {"stub-zone:#a.test 192.0.2.1", "stub-zone: \"#a.test 192.0.2.1\""},
     {"trust-anchor-file: /usr/share/dns/root.key", "trust-anchor-file: /usr/share/dns/root.key"},
     {"trust-anchor-file: \"\"", "trust-anchor-file: \"\""},
     {"auto-trust-anchor-file: /var/lib/unbound/root.key",
@@ -877,6 +878,28 @@ static void test_sample(void **state)
     pc_config_free(&c);
 }
 
+/* The example at the end of docs/CONFIG.md */
+static void test_doc_example(void **state)
+{
+    char path[4096], *doc, *start, *end;
+    pc_config_t c;
+    (void)state;
+
+    snprintf(path, sizeof(path), "%s/docs/CONFIG.md", pc_test_source_dir());
+    assert_non_null(doc = pc_test_read_file(path, NULL));
+    assert_non_null(start = strstr(doc, "## Example\n\n```\n"));
+    start += strlen("## Example\n\n```\n");
+    assert_non_null(end = strstr(start, "```"));
+    if (pc_config_parse(&c, "CONFIG.md", start, (size_t)(end - start), err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.nlisten, 2);
+    assert_string_equal(c.listen[1].group, "postfix");
+    assert_int_equal(c.lookup.timeout_ms, 2000);
+    assert_round_trip(&c);
+    pc_config_free(&c);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -886,7 +909,7 @@ int main(void)
         cmocka_unit_test(test_lists_limits), cmocka_unit_test(test_cross_checks),
         cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_octets),
         cmocka_unit_test(test_load),         cmocka_unit_test(test_sample),
-        cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_doc_example),  cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
