@@ -25,10 +25,12 @@
 typedef enum key_id {
     K_USER, K_STATE_DIR, K_LOG_TARGET, K_LOG_LEVEL,
     K_LISTEN, K_SOCKET_MODE, K_SOCKET_GROUP,
+    K_ALLOW_USER, K_ALLOW_GROUP, K_ADMIN_USER, K_ADMIN_GROUP, /* as pc_peer_list_t */
+    K_MAX_CONNECTIONS, K_MAX_REQUESTS, K_MAX_BUFFER, K_IDLE_TIMEOUT, K_CACHE_INSERT_RATE,
     K_FORWARD_ADDR, K_STUB_ZONE, K_TRUST_ANCHOR_FILE, K_AUTO_TRUST_ANCHOR_FILE,
     K_UNBOUND_CONFIG, K_RESOLVER_CACHE_MAX_TTL, K_TIMEOUT, K_MAX_UPSTREAM,
     K_TTL_MIN, K_TTL_MAX, K_NEG_TTL_MIN, K_NEG_TTL_MAX, K_FAIL_HOLD, K_BOGUS_HOLD,
-    K_MAP_SIZE, K_DURABILITY,
+    K_MAP_SIZE, K_DURABILITY, K_DMARC_MODE, K_PSL_FILE,
     K_COUNT
 } key_id_t;
 
@@ -41,7 +43,8 @@ typedef enum key_kind {
     KIND_MODE,    /* octal permission bits */
     KIND_LISTEN,  /* a socket path, list */
     KIND_FORWARD, /* addr[@port], list */
-    KIND_STUB     /* NAME ADDR[@PORT]..., list */
+    KIND_STUB,    /* NAME ADDR[@PORT]..., list */
+    KIND_PEER     /* user or group name, list (access.h) */
 } key_kind_t;
 
 typedef enum unit {
@@ -68,6 +71,8 @@ typedef struct cfg_key {
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
 static const char *const log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
 static const char *const durabilities[] = {"nometasync", "nosync", NULL};
+/* by pc_disc_method_t value - 1 */
+static const char *const dmarc_modes[] = {"treewalk", "psl", NULL};
 
 #define TTL_LIMIT 604800u  /* 7 days */
 #define NEG_LIMIT 86400u   /* RFC 2308 section 5: over a day is problematic */
@@ -83,6 +88,15 @@ static const cfg_key_t keys[] = {
     {"listen", K_LISTEN, KIND_LISTEN, F_LIST, U_COUNT, 0, 0, NULL},
     {"socket-mode", K_SOCKET_MODE, KIND_MODE, F_PER_LISTEN, U_COUNT, 0, 0777, NULL},
     {"socket-group", K_SOCKET_GROUP, KIND_NAME, F_PER_LISTEN | F_OPTIONAL, U_COUNT, 0, 0, NULL},
+    {"allow-user", K_ALLOW_USER, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
+    {"allow-group", K_ALLOW_GROUP, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
+    {"admin-user", K_ADMIN_USER, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
+    {"admin-group", K_ADMIN_GROUP, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
+    {"max-connections", K_MAX_CONNECTIONS, KIND_NUMBER, 0, U_COUNT, 1, 1000000, NULL},
+    {"max-requests-per-connection", K_MAX_REQUESTS, KIND_NUMBER, 0, U_COUNT, 1, 65536, NULL},
+    {"max-buffer-per-connection", K_MAX_BUFFER, KIND_NUMBER, 0, U_OCTETS, 128 * KIB,
+     KIB * KIB * KIB, NULL},
+    {"idle-timeout", K_IDLE_TIMEOUT, KIND_NUMBER, 0, U_SECONDS, 0, 86400, NULL},
     {"forward-addr", K_FORWARD_ADDR, KIND_FORWARD, F_LIST, U_COUNT, 0, 0, NULL},
     {"stub-zone", K_STUB_ZONE, KIND_STUB, F_LIST, U_COUNT, 0, 0, NULL},
     {"trust-anchor-file", K_TRUST_ANCHOR_FILE, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0, NULL},
@@ -93,6 +107,7 @@ static const cfg_key_t keys[] = {
      TTL_LIMIT, NULL},
     {"timeout", K_TIMEOUT, KIND_NUMBER, 0, U_MS, 50, 60000, NULL},
     {"max-upstream", K_MAX_UPSTREAM, KIND_NUMBER, 0, U_COUNT, 0, 1000000, NULL},
+    {"cache-insert-rate", K_CACHE_INSERT_RATE, KIND_NUMBER, 0, U_COUNT, 0, 10000000, NULL},
     {"ttl-min", K_TTL_MIN, KIND_NUMBER, 0, U_SECONDS, 0, TTL_LIMIT, NULL},
     {"ttl-max", K_TTL_MAX, KIND_NUMBER, 0, U_SECONDS, 1, TTL_LIMIT, NULL},
     {"negative-ttl-min", K_NEG_TTL_MIN, KIND_NUMBER, 0, U_SECONDS, 0, NEG_LIMIT, NULL},
@@ -101,6 +116,8 @@ static const cfg_key_t keys[] = {
     {"bogus-hold", K_BOGUS_HOLD, KIND_NUMBER, 0, U_SECONDS, 1, HOLD_LIMIT, NULL},
     {"map-size", K_MAP_SIZE, KIND_NUMBER, 0, U_OCTETS, KIB * KIB, KIB * KIB * KIB * KIB, NULL},
     {"durability", K_DURABILITY, KIND_ENUM, 0, U_COUNT, 0, 0, durabilities},
+    {"dmarc-mode", K_DMARC_MODE, KIND_ENUM, 0, U_COUNT, 0, 0, dmarc_modes},
+    {"psl-file", K_PSL_FILE, KIND_PATH, 0, U_COUNT, 0, 0, NULL},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -117,6 +134,7 @@ typedef struct parser {
     unsigned group_line[PC_CONFIG_MAX_LISTEN];
     unsigned fwd_line[PC_CONFIG_MAX_FORWARD];
     unsigned stub_line[PC_CONFIG_MAX_STUB];
+    unsigned peer_line[PC_PEER_LISTS][PC_ACCESS_MAX_NAMES];
     char *err;
     size_t cap;
 } parser_t;
@@ -184,6 +202,7 @@ static char **str_slot(pc_config_t *c, key_id_t id, size_t li)
     case K_TRUST_ANCHOR_FILE: return &c->resolver.trust_anchor_file;
     case K_AUTO_TRUST_ANCHOR_FILE: return &c->resolver.auto_trust_anchor_file;
     case K_UNBOUND_CONFIG: return &c->resolver.unbound_conf;
+    case K_PSL_FILE: return &c->psl_file;
     default: return NULL;
     }
 }
@@ -202,9 +221,15 @@ static uint64_t num_get(const pc_config_t *c, key_id_t id)
     case K_LOG_TARGET: return (uint64_t)c->log_target;
     case K_LOG_LEVEL: return (uint64_t)c->log_level;
     case K_DURABILITY: return (uint64_t)c->durability;
+    case K_DMARC_MODE: return (uint64_t)c->dmarc_mode - 1;
     case K_RESOLVER_CACHE_MAX_TTL: return c->resolver.cache_max_ttl;
     case K_TIMEOUT: return c->lookup.timeout_ms;
     case K_MAX_UPSTREAM: return c->lookup.max_upstream;
+    case K_CACHE_INSERT_RATE: return c->lookup.insert_rate;
+    case K_MAX_CONNECTIONS: return c->limits.max_conns;
+    case K_MAX_REQUESTS: return c->limits.max_inflight;
+    case K_MAX_BUFFER: return c->limits.max_outbuf;
+    case K_IDLE_TIMEOUT: return c->limits.idle_ms / 1000;
     case K_TTL_MIN: return c->lookup.ttl_min;
     case K_TTL_MAX: return c->lookup.ttl_max;
     case K_NEG_TTL_MIN: return c->lookup.neg_ttl_min;
@@ -223,9 +248,15 @@ static void num_set(pc_config_t *c, key_id_t id, uint64_t v)
     case K_LOG_TARGET: c->log_target = (pc_log_target_t)v; break;
     case K_LOG_LEVEL: c->log_level = (pc_log_level_t)v; break;
     case K_DURABILITY: c->durability = (pc_durability_t)v; break;
+    case K_DMARC_MODE: c->dmarc_mode = (pc_disc_method_t)(v + 1); break;
     case K_RESOLVER_CACHE_MAX_TTL: c->resolver.cache_max_ttl = (unsigned)v; break;
     case K_TIMEOUT: c->lookup.timeout_ms = (unsigned)v; break;
     case K_MAX_UPSTREAM: c->lookup.max_upstream = (unsigned)v; break;
+    case K_CACHE_INSERT_RATE: c->lookup.insert_rate = (unsigned)v; break;
+    case K_MAX_CONNECTIONS: c->limits.max_conns = (unsigned)v; break;
+    case K_MAX_REQUESTS: c->limits.max_inflight = (unsigned)v; break;
+    case K_MAX_BUFFER: c->limits.max_outbuf = (size_t)v; break;
+    case K_IDLE_TIMEOUT: c->limits.idle_ms = (unsigned)v * 1000; break;
     case K_TTL_MIN: c->lookup.ttl_min = (uint32_t)v; break;
     case K_TTL_MAX: c->lookup.ttl_max = (uint32_t)v; break;
     case K_NEG_TTL_MIN: c->lookup.neg_ttl_min = (uint32_t)v; break;
@@ -571,6 +602,28 @@ static int add_stub(parser_t *p, const cfg_key_t *k, char *v)
     return 0;
 }
 
+/* allow-user, allow-group, admin-user, admin-group: names, resolved by access.c. */
+static int add_peer(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    size_t li = (size_t)(k->id - K_ALLOW_USER);
+    pc_names_t *l = &p->c->access.list[li];
+    long dup = pc_names_find(l, v);
+
+    if (!valid_name(v))
+        return bad_value(p, k, v, li == PC_ALLOW_USER || li == PC_ADMIN_USER
+                                      ? "is not a valid user name" : "is not a valid group name");
+    if (dup >= 0)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is already listed on line %u",
+                    k->name, v, p->peer_line[li][dup]);
+    if (l->n == PC_ACCESS_MAX_NAMES)
+        return fail(p, p->lineno, PC_ECONFIG, "%s: more than %d names", k->name,
+                    PC_ACCESS_MAX_NAMES);
+    if (pc_names_add(l, v) != 0)
+        return fail(p, 0, PC_ENOMEM, "out of memory");
+    p->peer_line[li][l->n - 1] = p->lineno;
+    return 0;
+}
+
 static int apply(parser_t *p, const cfg_key_t *k, char *v)
 {
     switch (k->kind) {
@@ -582,6 +635,7 @@ static int apply(parser_t *p, const cfg_key_t *k, char *v)
     case KIND_LISTEN: return add_listen(p, k, v);
     case KIND_FORWARD: return add_forward(p, k, v);
     case KIND_STUB: return add_stub(p, k, v);
+    case KIND_PEER: return add_peer(p, k, v);
     }
     return PC_ECONFIG;
 }
@@ -781,10 +835,18 @@ int pc_config_defaults(pc_config_t *c)
     c->log_level = PC_LOG_NOTICE;
     c->lookup = (pc_lookup_conf_t){.ttl_min = 60, .ttl_max = 86400, .neg_ttl_min = 60,
                                    .neg_ttl_max = 3600, .fail_hold = 5, .bogus_hold = 10,
-                                   .timeout_ms = 3000, .max_upstream = 1000};
+                                   .timeout_ms = 3000, .max_upstream = 1000,
+                                   .insert_rate = 10000};
+    c->limits = (pc_server_limits_t){.max_conns = 1024, .max_inflight = 1024,
+                                     .max_outbuf = 8u << 20, .idle_ms = 300000};
     c->resolver.cache_max_ttl = 86400; /* max(ttl_max, neg_ttl_max) */
     c->map_size = (size_t)1 << 30;
     c->durability = PC_DURABLE_NOMETASYNC;
+    c->dmarc_mode = PC_DISC_TREEWALK;
+    if ((c->psl_file = strdup(PC_DEFAULT_PSL)) == NULL) {
+        rc = PC_ENOMEM;
+        goto err;
+    }
     if ((rc = pc_path_socket(path, sizeof(path))) != 0)
         goto err;
     rc = PC_ENOMEM;
@@ -900,6 +962,20 @@ static void print_listen(const pc_config_t *c, FILE *out)
     }
 }
 
+/* allow-user and friends: one line per name, or a comment for none. */
+static void print_names(const pc_config_t *c, const cfg_key_t *k, FILE *out)
+{
+    const pc_names_t *l = &c->access.list[k->id - K_ALLOW_USER];
+
+    if (l->n == 0)
+        fprintf(out, "# %s: none%s\n", k->name,
+                k->id == K_ALLOW_USER || k->id == K_ALLOW_GROUP
+                    ? " (every peer that can open the socket)"
+                    : " (root and polcached's own user only)");
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(out, "%s: %s\n", k->name, l->v[i]);
+}
+
 static void print_resolver_lists(const pc_config_t *c, key_id_t id, FILE *out)
 {
     const pc_resolver_conf_t *r = &c->resolver;
@@ -939,6 +1015,7 @@ void pc_config_print(const pc_config_t *c, FILE *out)
         case KIND_LISTEN: print_listen(c, out); break;
         case KIND_FORWARD:
         case KIND_STUB: print_resolver_lists(c, k->id, out); break;
+        case KIND_PEER: print_names(c, k, out); break;
         case KIND_MODE: break;
         }
     }
@@ -951,10 +1028,12 @@ void pc_config_free(pc_config_t *c)
     free(c->source);
     free(c->user);
     free(c->state_dir);
+    free(c->psl_file);
     for (size_t i = 0; i < c->nlisten && i < PC_CONFIG_MAX_LISTEN; i++) {
         free(c->listen[i].path);
         free(c->listen[i].group);
     }
     pc_resolver_conf_free(&c->resolver);
+    pc_access_conf_free(&c->access);
     memset(c, 0, sizeof(*c));
 }

@@ -11,9 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "access.h"
+#include "discover.h"
 #include "log.h"
 #include "lookup.h"
 #include "resolver.h"
+#include "server.h"
 
 #define PC_CONFIG_MAX_LISTEN 8       /* listen sockets */
 #define PC_CONFIG_MAX_FORWARD 64      /* forward-addr lines */
@@ -47,12 +50,19 @@ typedef struct pc_config {
     /* sockets */
     pc_listen_t listen[PC_CONFIG_MAX_LISTEN];
     size_t nlisten;
+    /* peers allowed, and admins (names; resolved by access.c) */
+    pc_access_conf_t access;
+    /* connections: max-connections, per-connection bounds, idle-timeout */
+    pc_server_limits_t limits;
     /* resolver */
     pc_resolver_conf_t resolver;
     /* cache and TTL policy; lookup.timeout_ms is the upstream timeout */
     pc_lookup_conf_t lookup;
     size_t map_size;
     pc_durability_t durability;
+    /* DMARC policy discovery */
+    pc_disc_method_t dmarc_mode;    /* tree walk (RFC 9989) or PSL (RFC 7489) */
+    char *psl_file;                 /* Public Suffix List for PSL mode */
 } pc_config_t;
 
 /*

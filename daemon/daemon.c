@@ -9,11 +9,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "polcache/error.h"
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -58,6 +60,21 @@ static gid_t group_id(const char *name)
     return g != NULL ? g->gr_gid : (gid_t)-2;
 }
 
+/* Room in the open-file limit for every connection and upstream query,
+ * as far as the hard limit allows (systemd's soft limit is 1024). */
+static void raise_nofile(const pc_config_t *c)
+{
+    rlim_t want = (rlim_t)c->limits.max_conns + c->lookup.max_upstream + 128;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        pc_log_warn("max-connections and max-upstream need %llu open files, the limit is %llu",
+                    (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+}
+
 int pc_daemon_start(pc_daemon_t *d, uv_loop_t *loop, pc_config_t *cfg)
 {
     pc_cache_opts_t copts;
@@ -69,10 +86,8 @@ int pc_daemon_start(pc_daemon_t *d, uv_loop_t *loop, pc_config_t *cfg)
     d->cfg = *cfg;
     memset(cfg, 0, sizeof(*cfg));
     d->started = pc_clock_wall(NULL);
-    d->server_limits.max_conns = 1024;
-    d->server_limits.max_inflight = 1024;
-    d->server_limits.max_outbuf = 8u << 20;
-    d->server_limits.idle_ms = 0;
+    d->server_limits = d->cfg.limits;
+    raise_nofile(&d->cfg);
 
     if ((rc = mkdir_p(d->cfg.state_dir, 0750)) != 0) {
         pc_log_err("cannot create state directory %s: %s", d->cfg.state_dir, pc_strerror(rc));
@@ -90,11 +105,20 @@ int pc_daemon_start(pc_daemon_t *d, uv_loop_t *loop, pc_config_t *cfg)
         pc_log_err("cannot set up the resolver: %s", why[0] ? why : pc_strerror(rc));
         goto err;
     }
+    d->psl = pc_psl_load(d->cfg.psl_file);
+    if (d->psl == NULL)
+        pc_log_warn("cannot load the Public Suffix List %s; PSL mode uses libpsl's built-in list",
+                    d->cfg.psl_file);
     if ((rc = pc_lookups_new(&d->lookups, loop, d->cache, d->resolver, &d->cfg.lookup, NULL,
                              NULL)) != 0)
         goto err;
+    if ((rc = pc_access_build(&d->access, &d->cfg.access, geteuid(), why, sizeof(why))) != 0) {
+        pc_log_err("peer checks: %s", why[0] ? why : pc_strerror(rc));
+        goto err;
+    }
     if ((rc = pc_server_new(&d->server, loop, d, &d->server_limits)) != 0)
         goto err;
+    pc_server_set_access(d->server, &d->access);
     for (size_t i = 0; i < d->cfg.nlisten; i++) {
         gid_t gid = group_id(d->cfg.listen[i].group);
         if (gid == (gid_t)-2) {
@@ -130,8 +154,11 @@ err:
     if (d->resolver != NULL)
         d->resolver->ops->close(d->resolver);
     uv_run(loop, UV_RUN_DEFAULT);
+    pc_access_free(&d->access);
     pc_cache_close(d->cache);
     d->cache = NULL;
+    pc_psl_free(d->psl);
+    d->psl = NULL;
     pc_config_free(&d->cfg);
     return rc;
 }
@@ -171,6 +198,7 @@ int pc_daemon_drop_privileges(pc_daemon_t *d)
         return PC_EPERM;
     }
     pc_log_notice("running as user %s", d->cfg.user);
+    pc_access_set_self(&d->access, geteuid());
     return 0;
 }
 
@@ -179,6 +207,7 @@ void pc_daemon_stop(pc_daemon_t *d)
     if (d->stopping)
         return;
     d->stopping = 1;
+    pc_notify("STOPPING=1\nSTATUS=stopping");
     pc_server_close(d->server);
     pc_lookups_close(d->lookups);
     d->resolver->ops->close(d->resolver);
@@ -191,12 +220,16 @@ void pc_daemon_finish(pc_daemon_t *d)
 {
     pc_cache_close(d->cache);
     d->cache = NULL;
+    pc_psl_free(d->psl);
+    d->psl = NULL;
     pc_config_free(&d->cfg);
+    pc_access_free(&d->access);
     pc_log_notice("polcached stopped");
 }
 
-void pc_daemon_reload(pc_daemon_t *d)
+static void reload(pc_daemon_t *d)
 {
+    pc_access_t access;
     pc_config_t next;
     char err[PC_CONFIG_ERR_MAX];
     int rc;
@@ -211,6 +244,12 @@ void pc_daemon_reload(pc_daemon_t *d)
         pc_log_err("reload failed, keeping the running configuration: %s", err);
         return;
     }
+    if ((rc = pc_access_build(&access, &next.access, d->access.self, err, sizeof(err))) != 0) {
+        d->reload_errors++;
+        pc_log_err("reload failed, keeping the running configuration: %s", err);
+        pc_config_free(&next);
+        return;
+    }
     if (!pc_resolver_conf_equal(&next.resolver, &d->cfg.resolver)) {
         pc_resolver_t *fresh = NULL;
         char why[512] = "";
@@ -218,6 +257,7 @@ void pc_daemon_reload(pc_daemon_t *d)
         if (rc != 0) {
             d->reload_errors++;
             pc_log_err("reload failed, keeping the running configuration: resolver: %s", why);
+            pc_access_free(&access);
             pc_config_free(&next);
             return;
         }
@@ -231,6 +271,29 @@ void pc_daemon_reload(pc_daemon_t *d)
     }
     pc_lookups_set_conf(d->lookups, &next.lookup);
     d->cfg.lookup = next.lookup;
+    pc_access_free(&d->access);
+    d->access = access; /* in place: the server holds &d->access */
+    pc_access_conf_free(&d->cfg.access);
+    d->cfg.access = next.access;
+    memset(&next.access, 0, sizeof(next.access));
+    d->cfg.limits = d->server_limits = next.limits;
+    pc_server_set_limits(d->server, &next.limits);
+    raise_nofile(&d->cfg);
+    d->cfg.dmarc_mode = next.dmarc_mode;
+    {
+        /* the PSL is read again on every reload; a bad file keeps the old */
+        psl_ctx_t *psl = pc_psl_load(next.psl_file);
+        if (psl == NULL) {
+            pc_log_err("reload: cannot load the Public Suffix List %s; keeping the one in force",
+                       next.psl_file);
+        } else {
+            pc_psl_free(d->psl);
+            d->psl = psl;
+            free(d->cfg.psl_file);
+            d->cfg.psl_file = next.psl_file;
+            next.psl_file = NULL;
+        }
+    }
     if (next.log_level != d->cfg.log_level) {
         pc_log_set_level(next.log_level);
         d->cfg.log_level = next.log_level;
@@ -242,11 +305,16 @@ void pc_daemon_reload(pc_daemon_t *d)
         pc_log_warn("reload: map-size changed; needs a restart, ignored");
     if (next.durability != d->cfg.durability)
         pc_log_warn("reload: durability changed; needs a restart, ignored");
+    if (next.log_target != d->cfg.log_target)
+        pc_log_warn("reload: log-target changed; needs a restart, ignored");
     if (next.nlisten != d->cfg.nlisten)
         pc_log_warn("reload: listen sockets changed; needs a restart, ignored");
     for (size_t i = 0; i < next.nlisten && i < d->cfg.nlisten; i++) {
         if (strcmp(next.listen[i].path, d->cfg.listen[i].path) != 0 ||
-            next.listen[i].mode != d->cfg.listen[i].mode)
+            next.listen[i].mode != d->cfg.listen[i].mode ||
+            (next.listen[i].group == NULL) != (d->cfg.listen[i].group == NULL) ||
+            (next.listen[i].group != NULL &&
+             strcmp(next.listen[i].group, d->cfg.listen[i].group) != 0))
             pc_log_warn("reload: listen %s changed; needs a restart, ignored", next.listen[i].path);
     }
     if ((next.user == NULL) != (d->cfg.user == NULL) ||
@@ -255,4 +323,11 @@ void pc_daemon_reload(pc_daemon_t *d)
     pc_config_free(&next);
     d->reloads++;
     pc_log_notice("configuration reloaded from %s", d->cfg.source);
+}
+
+void pc_daemon_reload(pc_daemon_t *d)
+{
+    pc_notify_reloading();
+    reload(d);
+    pc_notify("READY=1\nSTATUS=serving");
 }

@@ -8,8 +8,10 @@
 
 #include <uv.h>
 
+#include "access.h"
 #include "cache.h"
 #include "config.h"
+#include "discover.h"
 #include "lookup.h"
 #include "resolver.h"
 #include "server.h"
@@ -21,7 +23,9 @@ typedef struct pc_daemon {
     pc_resolver_t *resolver;
     pc_lookups_t *lookups;
     pc_server_t *server;
-    pc_server_limits_t server_limits;
+    psl_ctx_t *psl;     /* Public Suffix List (RFC 7489 mode) */
+    pc_server_limits_t server_limits; /* = cfg.limits */
+    pc_access_t access;     /* cfg.access resolved; the server borrows it */
     uv_signal_t sig_term, sig_int, sig_hup;
     uint64_t started;   /* wall-clock start, Unix seconds */
     uint64_t reloads, reload_errors;
@@ -48,7 +52,14 @@ void pc_daemon_stop(pc_daemon_t *d);
 /* Commit and close the cache and free the configuration. */
 void pc_daemon_finish(pc_daemon_t *d);
 
-/* Re-read the configuration file (SIGHUP). */
+/*
+ * pc_daemon_reload - re-read the configuration file (SIGHUP), telling the
+ * service manager RELOADING=1 and then READY=1 (notify.h). A file that
+ * does not parse, a user or group of the peer lists that does not exist,
+ * or a resolver that cannot be built keeps the running configuration
+ * (logged, counted in daemon.reload_errors); settings that need a restart
+ * are logged as ignored.
+ */
 void pc_daemon_reload(pc_daemon_t *d);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "discover.h"
 #include "handler.h"
 #include "log.h"
 #include "polcache/error.h"
@@ -19,7 +20,7 @@
 #define DUMP_DEFAULT 100
 #define DUMP_BUDGET 48000 /* octets of entries per dump reply */
 
-static void reply_error(pc_conn_t *c, uint32_t id, int err, const char *msg)
+void pc_reply_error(pc_conn_t *c, uint32_t id, int err, const char *msg)
 {
     pc_wbuf_t *b = pc_conn_out(c);
     pc_wbuf_frame_begin(b, PC_MSG_ERROR_REPLY, 0, id);
@@ -73,23 +74,23 @@ static void handle_record(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m, pc_rt
     if (rc == 0)
         rc = pc_record_qname(&qname, rt, &domain, rt == PC_RT_DKIM ? &selector : NULL);
     if (rc != 0) {
-        reply_error(c, m->hdr.id, rc, NULL);
+        pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
-    if (pc_conn_pending(c) >= d->server_limits.max_inflight) {
-        reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
+    if (pc_req_admit(c) != 0) {
+        pc_reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
         return;
     }
     req = pc_req_new(c, m->hdr.id, m->hdr.type, m->hdr.flags);
     if (req == NULL) {
-        reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
+        pc_reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
         return;
     }
     rc = pc_lookup_start(d->lookups, &qname, rt, m->hdr.flags & (PC_F_NOCACHE | PC_F_NOSTALE),
                          on_lookup, req, &w);
     if (rc != 0) {
         pc_req_free(req);
-        reply_error(c, m->hdr.id, rc, NULL);
+        pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
     if (w != NULL)
@@ -101,6 +102,10 @@ void pc_handler_abort(pc_daemon_t *d, pc_req_t *r)
     if (r->waiter != NULL) {
         pc_lookup_cancel(d->lookups, r->waiter);
         r->waiter = NULL;
+    }
+    if (r->disc != NULL) {
+        pc_discover_cancel(r->disc);
+        r->disc = NULL;
     }
 }
 
@@ -146,6 +151,9 @@ static void handle_stats(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     put_stat(b, "connections.refused", ss->refused);
     put_stat(b, "connections.slow_closed", ss->slow_closed);
     put_stat(b, "connections.idle_closed", ss->idle_closed);
+    put_stat(b, "connections.denied", ss->denied);
+    put_stat(b, "requests.denied", ss->requests_denied);
+    put_stat(b, "requests.busy", ss->requests_busy);
     put_stat(b, "cache.hits", ls.hits);
     put_stat(b, "cache.misses", ls.misses);
     put_stat(b, "cache.coalesced", ls.coalesced);
@@ -164,8 +172,10 @@ static void handle_stats(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     put_stat(b, "upstream.servfail", ls.servfail);
     put_stat(b, "upstream.bogus", ls.bogus);
     put_stat(b, "upstream.busy", ls.busy);
+    put_stat(b, "cache.insert_limited", ls.insert_limited);
     put_stat(b, "daemon.uptime", (uint64_t)pc_clock_wall(NULL) - d->started);
     put_stat(b, "daemon.reloads", d->reloads);
+    put_stat(b, "daemon.reload_errors", d->reload_errors);
     pc_conn_replied(c, pc_wbuf_frame_end(b));
 }
 
@@ -184,7 +194,7 @@ static void handle_flush(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
         rc = pc_lookups_flush(d->lookups, pc_msg_find(m, PC_T_DOMAIN) != NULL ? &name : NULL,
                               &count);
     if (rc != 0) {
-        reply_error(c, m->hdr.id, rc, NULL);
+        pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
     b = pc_conn_out(c);
@@ -287,7 +297,7 @@ static void handle_dump(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     }
     if (pc_msg_find(m, PC_T_SUFFIX) != NULL) {
         if ((rc = get_name(m, PC_T_SUFFIX, &suffix)) != 0) {
-            reply_error(c, m->hdr.id, rc, NULL);
+            pc_reply_error(c, m->hdr.id, rc, NULL);
             return;
         }
         f.suffix = &suffix;
@@ -300,7 +310,7 @@ static void handle_dump(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     rc = pc_cache_dump(d->cache, &f, cursor, cursor_len, limit, dump_entry, &x, next, &next_len);
     if (rc < 0) {
         pc_wbuf_frame_abort(b);
-        reply_error(c, m->hdr.id, rc, NULL);
+        pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
     if ((x.full || next_len > 0) && x.last_len > 0) {
@@ -319,12 +329,20 @@ static void handle_dump(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
 
 void pc_handle(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
 {
+    if ((m->hdr.type == PC_MSG_FLUSH || m->hdr.type == PC_MSG_DUMP) &&
+        pc_conn_require_admin(c) != 0) {
+        pc_reply_error(c, m->hdr.id, PC_EPERM, "flush and dump need an admin peer");
+        return;
+    }
     switch (m->hdr.type) {
     case PC_MSG_PING:
         handle_ping(c, m);
         break;
     case PC_MSG_DMARC:
-        handle_record(d, c, m, PC_RT_DMARC);
+        if (pc_msg_find(m, PC_T_DISCOVER) != NULL)
+            pc_handle_discover(d, c, m);
+        else
+            handle_record(d, c, m, PC_RT_DMARC);
         break;
     case PC_MSG_SPF:
         handle_record(d, c, m, PC_RT_SPF);
@@ -346,11 +364,11 @@ void pc_handle(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
         break;
     case PC_MSG_SPF_CHECK:
     case PC_MSG_DMARC_EVAL:
-        reply_error(c, m->hdr.id, PC_ENOTIMPL, "not implemented yet in this polcached");
+        pc_reply_error(c, m->hdr.id, PC_ENOTIMPL, "not implemented yet in this polcached");
         break;
     default:
         /* replies sent to the daemon, or the error type */
-        reply_error(c, m->hdr.id, PC_EMSGTYPE, "not a request type");
+        pc_reply_error(c, m->hdr.id, PC_EMSGTYPE, "not a request type");
         break;
     }
 }

@@ -14,6 +14,12 @@ struct pc_daemon;
  * gets exactly one reply (now or later), except a cancelled one. */
 void pc_handle(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
 
+/* A DMARC request with DISCOVER: policy discovery (handler_dmarc.c). */
+void pc_handle_discover(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
+
+/* Encode an error reply for request id on c. */
+void pc_reply_error(pc_conn_t *c, uint32_t id, int err, const char *msg);
+
 /* The connection of r is closing: detach r from its lookup, if any. */
 void pc_handler_abort(struct pc_daemon *d, pc_req_t *r);
 

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "polcache/error.h"
+#include "ratelimit.h"
 #include "record.h"
 
 #define INFLIGHT_BUCKETS 4096
@@ -48,6 +49,8 @@ struct pc_lookups {
     uv_check_t check;
     int closing;
     pc_lookup_stats_t st;
+    pc_ratelimit_t inserts; /* conf.insert_rate */
+    pc_ratelimit_t log_rl;  /* overload log lines */
     pc_wbuf_t body;
     inflight_t *table[INFLIGHT_BUCKETS];
 };
@@ -106,6 +109,8 @@ int pc_lookups_new(pc_lookups_t **out, uv_loop_t *loop, pc_cache_t *cache,
     l->conf = *conf;
     l->clock = clock != NULL ? clock : pc_clock_wall;
     l->clock_arg = clock_arg;
+    pc_ratelimit_init(&l->inserts, conf->insert_rate, 1000, 0);
+    pc_ratelimit_init_log(&l->log_rl);
     pc_wbuf_init(&l->body, PC_WIRE_MAX_FRAME);
     uv_check_init(loop, &l->check);
     l->check.data = l;
@@ -121,6 +126,7 @@ void pc_lookups_set_resolver(pc_lookups_t *l, pc_resolver_t *resolver)
 void pc_lookups_set_conf(pc_lookups_t *l, const pc_lookup_conf_t *conf)
 {
     l->conf = *conf;
+    pc_ratelimit_set(&l->inserts, conf->insert_rate, 0);
 }
 
 static void check_closed(uv_handle_t *h)
@@ -243,7 +249,13 @@ static void on_answer(void *arg, const pc_answer_t *a)
         v.body = r.body;
         v.body_len = (uint32_t)blen;
         val = malloc(pc_cval_size(&v));
-        if (val != NULL && r.ttl > 0 && pc_cval_encode(&v, val, pc_cval_size(&v)) > 0) {
+        if (r.ttl > 0 && !pc_ratelimit_take(&l->inserts, uv_now(l->loop))) {
+            l->st.insert_limited++; /* served below, not cached */
+            pc_ratelimit_log(&l->log_rl, uv_now(l->loop), PC_LOG_NOTICE,
+                             "cache: more than %u inserts per second (cache-insert-rate); "
+                             "answers are served but not cached", l->conf.insert_rate);
+        } else if (val != NULL && r.ttl > 0 &&
+                   pc_cval_encode(&v, val, pc_cval_size(&v)) > 0) {
             rc = pc_cache_put(l->cache, &f->qname, f->rtype, &v, f->gen);
             if (rc == 0) {
                 want_commit(l);
@@ -323,6 +335,9 @@ int pc_lookup_start(pc_lookups_t *l, const pc_name_t *qname, pc_rtype_t rtype,
     } else {
         if (l->conf.max_upstream > 0 && l->st.inflight >= l->conf.max_upstream) {
             l->st.busy++;
+            pc_ratelimit_log(&l->log_rl, uv_now(l->loop), PC_LOG_NOTICE,
+                             "lookup: %u upstream queries in flight (max-upstream); "
+                             "new misses are answered busy", l->conf.max_upstream);
             free(w);
             return PC_EBUSY;
         }

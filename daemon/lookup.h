@@ -27,6 +27,8 @@ typedef struct pc_lookup_conf {
     uint32_t bogus_hold;   /* bogus answers kept this long */
     unsigned timeout_ms;   /* per upstream query */
     unsigned max_upstream; /* concurrent upstream queries (0 = no limit) */
+    unsigned insert_rate;  /* cache inserts per second, burst as many (0 = no
+                            * limit); answers beyond it are served, not cached */
 } pc_lookup_conf_t;
 
 /* Wall clock in Unix seconds; replaceable for scenario tests. */
@@ -52,6 +54,7 @@ typedef struct pc_waiter pc_waiter_t;
 typedef struct pc_lookup_stats {
     uint64_t hits, misses, coalesced, upstream, timeouts, bogus, servfail;
     uint64_t cache_errors, not_written, busy, inflight;
+    uint64_t insert_limited; /* answers not cached: over insert_rate */
 } pc_lookup_stats_t;
 
 /*

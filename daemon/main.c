@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "polcache/error.h"
 
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
         uv_loop_close(&loop);
         return 1;
     }
+    /* sockets bound, privileges dropped: ready for systemd (Type=notify) */
+    pc_notify("READY=1\nSTATUS=serving");
     uv_run(&loop, UV_RUN_DEFAULT);
     pc_daemon_finish(&d);
     rc = uv_loop_close(&loop);

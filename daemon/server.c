@@ -11,9 +11,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "handler.h"
 #include "log.h"
 #include "polcache/error.h"
+#include "ratelimit.h"
 #include "server.h"
 
 #define READ_CHUNK 16384
@@ -41,6 +43,9 @@ struct pc_conn {
     pid_t pid;
     uid_t uid;
     gid_t gid;
+    unsigned role;            /* PC_PEER_ALLOWED, PC_PEER_ADMIN */
+    int wrote;                /* a write completed since the last idle tick */
+    size_t max_outbuf;        /* the limit when it was accepted */
     pc_conn_t *next, **pprev; /* all connections */
     pc_conn_t *dnext;         /* dirty list */
 };
@@ -56,6 +61,9 @@ struct pc_server {
     int closing;
     unsigned handles;
     pc_server_stats_t st;
+    const pc_access_t *access;   /* peer checks, or NULL: everyone */
+    pc_ratelimit_t log_denied;   /* denied peers, at info */
+    pc_ratelimit_t log_overload; /* limits hit, at notice */
     pc_msg_t msg; /* decoded request, reused */
 };
 
@@ -147,6 +155,7 @@ static void on_write(uv_write_t *req, int status)
         return;
     }
     pc_wbuf_reset(&c->wr);
+    c->wrote = 1;
     if (c->out.len > 0) {
         mark_dirty(c);
     } else if (c->close_after_flush) {
@@ -207,11 +216,13 @@ void pc_conn_replied(pc_conn_t *c, int rc)
         return;
     }
     c->s->st.replies++;
-    if (c->out.len + c->wr.len > c->s->lim.max_outbuf) {
+    if (c->out.len + c->wr.len > c->max_outbuf) {
         /* a client that does not read its replies is cut off */
         c->s->st.slow_closed++;
-        pc_log_info("server: closing a connection with %zu octets of unread replies",
-                    c->out.len + c->wr.len);
+        pc_ratelimit_log(&c->s->log_overload, uv_now(c->s->loop), PC_LOG_NOTICE,
+                         "server: closing the connection of pid %ld uid %lu: %zu octets of "
+                         "unread replies (max-buffer-per-connection)",
+                         (long)c->pid, (unsigned long)c->uid, c->out.len + c->wr.len);
         conn_close(c);
         return;
     }
@@ -261,6 +272,33 @@ pc_req_t *pc_req_find(pc_conn_t *c, uint32_t id)
 unsigned pc_conn_pending(const pc_conn_t *c)
 {
     return c->nreq;
+}
+
+int pc_req_admit(pc_conn_t *c)
+{
+    pc_server_t *s = c->s;
+
+    if (c->nreq < s->lim.max_inflight)
+        return 0;
+    s->st.requests_busy++;
+    pc_ratelimit_log(&s->log_overload, uv_now(s->loop), PC_LOG_NOTICE,
+                     "server: pid %ld uid %lu has %u requests in flight "
+                     "(max-requests-per-connection); answering busy",
+                     (long)c->pid, (unsigned long)c->uid, c->nreq);
+    return PC_EBUSY;
+}
+
+int pc_conn_require_admin(pc_conn_t *c)
+{
+    pc_server_t *s = c->s;
+
+    if (c->role & PC_PEER_ADMIN)
+        return 0;
+    s->st.requests_denied++;
+    pc_ratelimit_log(&s->log_denied, uv_now(s->loop), PC_LOG_INFO,
+                     "server: denied a flush or dump to pid %ld uid %lu: not an admin",
+                     (long)c->pid, (unsigned long)c->uid);
+    return PC_EPERM;
 }
 
 void pc_conn_peer(const pc_conn_t *c, pid_t *pid, uid_t *uid, gid_t *gid)
@@ -369,7 +407,7 @@ static void update_reading(pc_conn_t *c)
 {
     pc_server_t *s = c->s;
     int want = !c->close_after_flush && c->nreq < s->lim.max_inflight &&
-               c->out.len + c->wr.len < s->lim.max_outbuf / 2;
+               c->out.len + c->wr.len < c->max_outbuf / 2;
 
     if (want && !c->reading) {
         if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, on_read) == 0)
@@ -383,10 +421,50 @@ static void update_reading(pc_conn_t *c)
 static void on_idle(uv_timer_t *t)
 {
     pc_conn_t *c = t->data;
+    pc_server_t *s = c->s;
+
     if (c->nreq == 0 && !c->writing) {
-        c->s->st.idle_closed++;
+        s->st.idle_closed++;
         conn_close(c);
+    } else if (c->writing && !c->wrote) {
+        /* its replies have not moved for a whole period: it does not read */
+        s->st.slow_closed++;
+        pc_ratelimit_log(&s->log_overload, uv_now(s->loop), PC_LOG_NOTICE,
+                         "server: closing the connection of pid %ld uid %lu: it has not read "
+                         "its replies for %u ms (idle-timeout)",
+                         (long)c->pid, (unsigned long)c->uid, s->lim.idle_ms);
+        conn_close(c);
+    } else {
+        c->wrote = 0;
     }
+}
+
+/* A new connection's peer: credentials and role; 0 or PC_EPERM. */
+static int check_peer(pc_conn_t *c)
+{
+    pc_server_t *s = c->s;
+    pc_peer_t peer;
+    uv_os_fd_t fd;
+
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 || pc_peer_read(fd, &peer) != 0) {
+        peer.pid = 0;
+        peer.uid = (uid_t)-1;
+        peer.gid = (gid_t)-1;
+        peer.ngroups = 0;
+    }
+    c->pid = peer.pid;
+    c->uid = peer.uid;
+    c->gid = peer.gid;
+    c->role = s->access != NULL ? pc_access_check(s->access, &peer)
+                                : PC_PEER_ALLOWED | PC_PEER_ADMIN;
+    if (c->role & PC_PEER_ALLOWED)
+        return 0;
+    s->st.denied++;
+    pc_ratelimit_log(&s->log_denied, uv_now(s->loop), PC_LOG_INFO,
+                     "server: denied a connection from pid %ld uid %lu gid %lu: "
+                     "not in allow-user or allow-group",
+                     (long)peer.pid, (unsigned long)peer.uid, (unsigned long)peer.gid);
+    return PC_EPERM;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -394,9 +472,6 @@ static void on_connection(uv_stream_t *server, int status)
     listener_t *l = server->data;
     pc_server_t *s = l->s;
     pc_conn_t *c;
-    struct ucred cred;
-    socklen_t clen = sizeof(cred);
-    uv_os_fd_t fd;
 
     if (status < 0 || s->closing)
         return;
@@ -404,8 +479,9 @@ static void on_connection(uv_stream_t *server, int status)
     if (c == NULL)
         return;
     c->s = s;
-    pc_wbuf_init(&c->out, 4 * PC_WIRE_MAX_FRAME + s->lim.max_outbuf);
-    pc_wbuf_init(&c->wr, 4 * PC_WIRE_MAX_FRAME + s->lim.max_outbuf);
+    c->max_outbuf = s->lim.max_outbuf; /* fixed for this connection's buffers */
+    pc_wbuf_init(&c->out, 4 * PC_WIRE_MAX_FRAME + c->max_outbuf);
+    pc_wbuf_init(&c->wr, 4 * PC_WIRE_MAX_FRAME + c->max_outbuf);
     uv_pipe_init(s->loop, &c->pipe, 0);
     uv_timer_init(s->loop, &c->idle);
     c->pipe.data = c;
@@ -422,14 +498,16 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     s->st.accepted++;
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
-        c->pid = cred.pid;
-        c->uid = cred.uid;
-        c->gid = cred.gid;
+    if (check_peer(c) != 0) {
+        error_reply(c, 0, PC_EPERM);
+        c->close_after_flush = 1;
+        return;
     }
     if (s->st.open > s->lim.max_conns) {
         s->st.refused++;
+        pc_ratelimit_log(&s->log_overload, uv_now(s->loop), PC_LOG_NOTICE,
+                         "server: %u connections open (max-connections); refusing pid %ld "
+                         "uid %lu", s->lim.max_conns, (long)c->pid, (unsigned long)c->uid);
         error_reply(c, 0, PC_EBUSY);
         c->close_after_flush = 1;
         return;
@@ -538,8 +616,24 @@ int pc_server_new(pc_server_t **out, uv_loop_t *loop, struct pc_daemon *d,
     uv_check_init(loop, &s->flush);
     s->flush.data = s;
     s->handles = 1;
+    pc_ratelimit_init_log(&s->log_denied);
+    pc_ratelimit_init_log(&s->log_overload);
     *out = s;
     return 0;
+}
+
+void pc_server_set_limits(pc_server_t *s, const pc_server_limits_t *limits)
+{
+    s->lim = *limits;
+    if (s->lim.max_outbuf < PC_WIRE_MAX_FRAME)
+        s->lim.max_outbuf = PC_WIRE_MAX_FRAME;
+    for (pc_conn_t *c = s->conns; c != NULL; c = c->next)
+        update_reading(c); /* max_inflight may have changed */
+}
+
+void pc_server_set_access(pc_server_t *s, const pc_access_t *a)
+{
+    s->access = a;
 }
 
 static void listener_closed(uv_handle_t *h)

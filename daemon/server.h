@@ -14,21 +14,26 @@
 
 #include "wire.h"
 
+struct pc_access;
 typedef struct pc_server pc_server_t;
 typedef struct pc_conn pc_conn_t;
 struct pc_daemon;
 struct pc_waiter;
 
 typedef struct pc_server_limits {
-    unsigned max_conns;      /* open connections */
-    unsigned max_inflight;   /* requests waiting per connection */
-    size_t max_outbuf;       /* reply octets buffered per connection */
-    unsigned idle_ms;        /* close a connection idle this long (0 = never) */
+    unsigned max_conns;      /* open connections; one more is answered PC_EBUSY */
+    unsigned max_inflight;   /* requests waiting per connection (pc_req_admit) */
+    size_t max_outbuf;       /* reply octets buffered per connection; more: cut off */
+    unsigned idle_ms;        /* close a connection idle this long, or one whose
+                              * replies have not moved for this long (0 = never) */
 } pc_server_limits_t;
 
 typedef struct pc_server_stats {
     uint64_t accepted, refused, closed, frames, bad_frames;
     uint64_t replies, write_errors, slow_closed, idle_closed;
+    uint64_t denied;          /* connections refused by the peer checks */
+    uint64_t requests_denied; /* FLUSH/DUMP from a peer that is not an admin */
+    uint64_t requests_busy;   /* requests refused: max_inflight on the connection */
     uint64_t requests[16];    /* by message type (index = type) */
     uint64_t open;
 } pc_server_stats_t;
@@ -40,6 +45,7 @@ typedef struct pc_req {
     uint8_t type;
     uint16_t flags;
     struct pc_waiter *waiter;  /* the lookup it waits for, if any */
+    struct pc_discover *disc;  /* the DMARC discovery it waits for, if any */
     struct pc_req *next;
     struct pc_req **pprev;
 } pc_req_t;
@@ -47,6 +53,21 @@ typedef struct pc_req {
 /* Create the server; d is passed to the handler for every message. */
 int pc_server_new(pc_server_t **out, uv_loop_t *loop, struct pc_daemon *d,
                   const pc_server_limits_t *limits);
+
+/*
+ * pc_server_set_limits - new limits (reload). max_conns and max_inflight
+ * apply at once; max_outbuf and idle_ms to connections accepted later.
+ */
+void pc_server_set_limits(pc_server_t *s, const pc_server_limits_t *limits);
+
+/*
+ * pc_server_set_access - check each new connection's peer against a
+ * (access.h), borrowed: it must stay valid while the server runs (the
+ * daemon rebuilds it in place on reload). A peer that is not allowed gets
+ * an error reply PC_EPERM (id 0) and is closed. Without a call, or with
+ * NULL, every peer is allowed and is an admin.
+ */
+void pc_server_set_access(pc_server_t *s, const struct pc_access *a);
 
 /*
  * pc_server_listen - bind and listen on a Unix socket path. The socket is
@@ -80,5 +101,21 @@ unsigned pc_conn_pending(const pc_conn_t *c);
 
 /* Peer credentials of a connection (SO_PEERCRED). */
 void pc_conn_peer(const pc_conn_t *c, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/*
+ * pc_req_admit - may connection c take one more waiting request? Returns
+ * 0, or PC_EBUSY when max_inflight requests are waiting already: the
+ * refusal is counted (requests.busy) and logged (rate-limited); the caller
+ * answers the request with an error reply.
+ */
+int pc_req_admit(pc_conn_t *c);
+
+/*
+ * pc_conn_require_admin - for FLUSH and DUMP: 0 when the peer of c is an
+ * admin (root, polcached's own uid, admin-user, admin-group), PC_EPERM
+ * otherwise, counted (requests.denied) and logged (rate-limited); the
+ * caller answers with an error reply and the connection stays open.
+ */
+int pc_conn_require_admin(pc_conn_t *c);
 
 #endif /* PC_SERVER_H */

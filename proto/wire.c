@@ -12,7 +12,7 @@
 #include "wire.h"
 #include "wire_spec.h"
 
-#define MAX_SPEC_FIELDS 16
+#define MAX_SPEC_FIELDS 32
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -617,7 +617,9 @@ const char *pc_tlv_type_name(uint16_t type)
     N(PC_T_STAT_NAME, "stat-name") N(PC_T_STAT_VALUE, "stat-value")
     N(PC_T_ENTRY, "entry") N(PC_T_NEXT_CURSOR, "next-cursor")
     N(PC_T_COUNT, "count") N(PC_T_PROTO_VERSION, "proto-version")
-    N(PC_T_RDATA, "rdata")
+    N(PC_T_RDATA, "rdata") N(PC_T_DISCOVER, "discover") N(PC_T_METHOD, "method")
+    N(PC_T_ORG_DOMAIN, "org-domain") N(PC_T_POLICY_DOMAIN, "policy-domain")
+    N(PC_T_WALK, "walk") N(PC_T_PSD, "psd") N(PC_T_EXISTS, "exists")
 #undef N
     default:
         return "unknown";

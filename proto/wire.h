@@ -89,6 +89,9 @@ typedef enum pc_tlv_type {
     PC_T_CURSOR = 18,      /* octets: opaque resume point from NEXT_CURSOR */
     PC_T_LIMIT = 19,       /* u32: entries per page, 1..PC_DUMP_MAX */
     PC_T_TARGET_ID = 20,   /* u32: request id to cancel */
+    PC_T_DISCOVER = 21,    /* u8: DMARC request: discover the applicable
+                              policy (0 the daemon's method, 1 RFC 9989 tree
+                              walk, 2 RFC 7489 PSL); sent critical */
     /* reply fields */
     PC_T_OUTCOME = 64,     /* u8: pc_outcome_t */
     PC_T_DNSSEC = 65,      /* u8: pc_dnssec_t */
@@ -113,7 +116,15 @@ typedef enum pc_tlv_type {
     PC_T_NEXT_CURSOR = 84, /* octets: pass back as CURSOR for the next page */
     PC_T_COUNT = 85,       /* u32: entries affected (flush) */
     PC_T_PROTO_VERSION = 86, /* u8: highest protocol version spoken */
-    PC_T_RDATA = 87        /* octets: one address/MX/PTR rdata (cache values) */
+    PC_T_RDATA = 87,       /* octets: one address/MX/PTR rdata (cache values) */
+    PC_T_METHOD = 88,      /* u8: discovery method, 1 tree walk, 2 PSL */
+    PC_T_ORG_DOMAIN = 89,  /* text: the organizational domain */
+    PC_T_POLICY_DOMAIN = 90, /* text: where the applicable record was found */
+    PC_T_WALK = 91,        /* nested: one name asked (QNAME, OUTCOME, DNSSEC,
+                              CACHE, PSD) */
+    PC_T_PSD = 92,         /* u8: 0 no record, 1 record without psd=y/n,
+                              2 psd=y, 3 psd=n */
+    PC_T_EXISTS = 93       /* u8: author domain 1 exists, 2 NXDOMAIN */
 } pc_tlv_type_t;
 
 #define PC_DUMP_MAX 256     /* entries per dump page */

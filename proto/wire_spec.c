@@ -71,7 +71,11 @@ static const pc_set_spec_t empty_set = { "empty", no_fields, 0, NULL };
 static const pc_field_spec_t domain_fields[] = {
     NAME(PC_T_DOMAIN, 1, 1),
 };
-static const pc_set_spec_t dmarc_req = SET("dmarc", domain_fields, NULL);
+static const pc_field_spec_t dmarc_req_fields[] = {
+    NAME(PC_T_DOMAIN, 1, 1),
+    U8(PC_T_DISCOVER, 0, 1, 0, 2),
+};
+static const pc_set_spec_t dmarc_req = SET("dmarc", dmarc_req_fields, NULL);
 static const pc_set_spec_t spf_req = SET("spf", domain_fields, NULL);
 
 static const pc_field_spec_t dkim_req_fields[] = {
@@ -183,6 +187,36 @@ static const pc_field_spec_t record_rep_fields[] = {
 };
 static const pc_set_spec_t record_rep = SET("record-reply", record_rep_fields, NULL);
 
+/* One name asked by a DMARC discovery. */
+static const pc_field_spec_t walk_fields[] = {
+    NAME(PC_T_QNAME, 1, 1),
+    U8(PC_T_OUTCOME, 1, 1, 1, PC_OUTCOME_MAX_),
+    U8(PC_T_DNSSEC, 0, 1, 0, PC_DNSSEC_MAX_),
+    U8(PC_T_CACHE, 0, 1, 0, PC_CACHE_MAX_),
+    U8(PC_T_PSD, 0, 1, 0, 3),
+};
+static const pc_set_spec_t walk_set = SET("walk", walk_fields, NULL);
+
+/* A DMARC record reply; with DISCOVER, also the walk and its conclusions. */
+static const pc_field_spec_t dmarc_rep_fields[] = {
+    U8(PC_T_OUTCOME, 1, 1, 1, PC_OUTCOME_MAX_),
+    U8(PC_T_DNSSEC, 0, 1, 0, PC_DNSSEC_MAX_),
+    U8(PC_T_CACHE, 0, 1, 0, PC_CACHE_MAX_),
+    U32(PC_T_TTL, 0, 1),
+    U32(PC_T_AGE, 0, 1),
+    BYTES(PC_T_RAW, 0, 1, 0, 60000),
+    NEST(PC_T_FIELD, 0, PC_FIELDS_MAX, &field_set),
+    TEXT(PC_T_WARNING, 0, 32, 1, PC_TEXT_MAX),
+    TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX),
+    NAME(PC_T_QNAME, 0, 1),
+    U8(PC_T_METHOD, 0, 1, 1, 2),
+    NAME(PC_T_ORG_DOMAIN, 0, 1),
+    NAME(PC_T_POLICY_DOMAIN, 0, 1),
+    NEST(PC_T_WALK, 0, 16, &walk_set),
+    U8(PC_T_EXISTS, 0, 1, 1, 2),
+};
+static const pc_set_spec_t dmarc_rep = SET("dmarc-reply", dmarc_rep_fields, NULL);
+
 static const pc_field_spec_t stats_rep_fields[] = {
     NEST(PC_T_STAT, 0, 256, &stat_set),
 };
@@ -236,7 +270,7 @@ const pc_set_spec_t *pc_wire_spec(uint8_t type)
     case PC_MSG_DUMP: return &dump_req;
     case PC_MSG_CANCEL: return &cancel_req;
     case PC_MSG_PING | PC_MSG_REPLY: return &ping_rep;
-    case PC_MSG_DMARC | PC_MSG_REPLY:
+    case PC_MSG_DMARC | PC_MSG_REPLY: return &dmarc_rep;
     case PC_MSG_SPF | PC_MSG_REPLY:
     case PC_MSG_DKIM | PC_MSG_REPLY:
     case PC_MSG_SPF_CHECK | PC_MSG_REPLY:

@@ -120,3 +120,53 @@ void dproc_cleanup(dproc_t *d)
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", d->dir);
 }
+
+void pworld_start(pworld_t *w, const char *extra_json)
+{
+    char cmd[1400], extra[400] = "";
+
+    memset(w, 0, sizeof(*w));
+    snprintf(w->dir, sizeof(w->dir), "/tmp/pc-world-XXXXXX");
+    if (mkdtemp(w->dir) == NULL)
+        die("mkdtemp");
+    if (extra_json != NULL) {
+        char path[300];
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/extra.json", w->dir);
+        f = fopen(path, "w");
+        if (f == NULL)
+            die("extra.json");
+        fputs(extra_json, f);
+        fclose(f);
+        snprintf(extra, sizeof(extra), "--extra %s", path);
+    }
+    snprintf(cmd, sizeof(cmd), "python3 %s/tests/world/world.py start %s/w %s >/dev/null",
+             pc_test_source_dir(), w->dir, extra);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "pworld: cannot start a world: %s\n", cmd);
+        exit(1);
+    }
+    snprintf(w->unbound_conf, sizeof(w->unbound_conf), "%s/w/unbound.conf", w->dir);
+}
+
+void pworld_stop(pworld_t *w)
+{
+    char cmd[800];
+
+    snprintf(cmd, sizeof(cmd), "python3 %s/tests/world/world.py stop %s/w >/dev/null",
+             pc_test_source_dir(), w->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "pworld: stop failed for %s\n", w->dir);
+    if (getenv("PC_KEEP_TMP") == NULL) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "pworld: cannot remove %s\n", w->dir);
+    }
+}
+
+const char *pworld_conf(const pworld_t *w)
+{
+    static char line[400];
+    snprintf(line, sizeof(line), "unbound-config: %s\n", w->unbound_conf);
+    return line;
+}

@@ -30,4 +30,19 @@ void dproc_cleanup(dproc_t *d);
 /* The world's unbound config line for the config file. */
 const char *dproc_world_conf(void);
 
+
+
+/* A private test world (tests/world/world.py) in its own directory. */
+typedef struct pworld {
+    char dir[256];
+    char unbound_conf[300];
+} pworld_t;
+
+/* Start a world in a fresh temp dir; extra_json (may be NULL) is the text
+ * of a --extra file. Exits the process on failure. */
+void pworld_start(pworld_t *w, const char *extra_json);
+void pworld_stop(pworld_t *w);
+/* "unbound-config: DIR/unbound.conf\n" for a daemon config. */
+const char *pworld_conf(const pworld_t *w);
+
 #endif

@@ -455,6 +455,34 @@ def model(now):
     return {"zones": zones, "created": now}
 
 
+def add_extra(world, path, now):
+    """Merge extra zones from a JSON file into the model; return the extra
+    silent stub-zone names. {"zones": [{"name": "example.", "mode": "signed"
+    or "unsigned", "records": [[owner, ttl, type, rdata], ...]}], "silent":
+    ["zone.", ...], "nsd_stubs": ["zone.", ...]}: silent zones get a stub to
+    the silent socket, nsd_stubs a stub straight to NSD (a zone below a
+    silent one that must still answer). TXT rdata is plain text (split into <=255-octet
+    strings), or a list of strings for one record."""
+    with open(path) as f:
+        extra = json.load(f)
+    for z in extra.get("zones", []):
+        recs = []
+        for owner, ttl, rtype, rdata in z.get("records", []):
+            if rtype == "TXT":
+                rdata = txt_rdata(rdata if isinstance(rdata, list) else split255(rdata.encode()))
+            recs.append([absname(owner), int(ttl), rtype, rdata])
+        zone = dict(name=absname(z["name"]), mode=z.get("mode", "signed"), records=recs)
+        zone.setdefault("nsec3", False)
+        zone["ds"] = "good" if zone["mode"] == "signed" else "none"
+        zone["inception"] = -HOUR
+        zone["expiration"] = 2 * DAY
+        zone["tamper"] = None
+        zone["serial"] = now
+        world["zones"].append(zone)
+    return ([absname(n) for n in extra.get("silent", [])],
+            [absname(n) for n in extra.get("nsd_stubs", [])])
+
+
 def served(world):
     return [z for z in world["zones"] if z["mode"] != "external"]
 
@@ -667,10 +695,16 @@ def unbound_server_common(dirn, st):
 
 
 def unbound_zones(st):
-    return ["stub-zone:", '    name: "silent.pcw."',
-            "    stub-addr: %s@%d" % (LOOPBACK, st["silent_port"]), "    stub-prime: no",
-            "    stub-first: no",
-            "forward-zone:", '    name: "."',
+    s = []
+    for z in st.get("silent_zones", ["silent.pcw."]):
+        s += ["stub-zone:", '    name: "%s"' % z,
+              "    stub-addr: %s@%d" % (LOOPBACK, st["silent_port"]), "    stub-prime: no",
+              "    stub-first: no"]
+    for z in st.get("nsd_stubs", []):
+        s += ["stub-zone:", '    name: "%s"' % z,
+              "    stub-addr: %s@%d" % (LOOPBACK, st["port"]), "    stub-prime: no",
+              "    stub-first: no"]
+    return s + ["forward-zone:", '    name: "."',
             "    forward-addr: %s@%d" % (LOOPBACK, st["port"]), "    forward-first: no"]
 
 
@@ -966,7 +1000,11 @@ def cmd_start(a):
     os.makedirs(dirn)
     now = int(time.time())
     world = model(now)
-    st = {"identity": "pcw-" + secrets.token_hex(8),
+    silent_zones, nsd_stubs = ["silent.pcw."], []
+    if getattr(a, "extra", None):
+        more, nsd_stubs = add_extra(world, a.extra, now)
+        silent_zones += more
+    st = {"silent_zones": silent_zones, "nsd_stubs": nsd_stubs, "identity": "pcw-" + secrets.token_hex(8),
           "unbound_identity": "pcw-ub-" + secrets.token_hex(8), "created": now}
     try:
         rsa = start_dkim_keygen(dirn)
@@ -1218,6 +1256,8 @@ def main():
     p = sp.add_parser("start")
     p.add_argument("dir")
     p.add_argument("--port", type=int, help="NSD port (refused if bound); default: a free one")
+    p.add_argument("--extra", help="JSON file of extra zones and silent stub zones "
+                   "(see README: Extra zones)")
     sp.add_parser("stop").add_argument("dir")
     p = sp.add_parser("set")
     p.add_argument("dir")
