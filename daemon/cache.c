@@ -1,9 +1,11 @@
 /*
- * cache.c - polcached's answer cache on LMDB (interface in cache.h). This is
- * the only file that includes lmdb.h, and cache_err() is the one place where
- * LMDB results become PC_E* codes. The file is a versioned format: a file
- * LMDB refuses, a truncated one or one of another format is removed and
- * rebuilt empty, with a warning that says why.
+ * cache.c - polcached's answer cache on LMDB (interface in cache.h): the
+ * environment, transactions, get/put/commit/flush and stats. With
+ * cache_dump.c and evict.c it is the only code that includes lmdb.h, and
+ * pc_cache_err() is the one place where LMDB results become PC_E* codes.
+ * The file is a versioned format: a file LMDB refuses, a truncated one, one
+ * of another format or one left open under NOSYNC by a crashed system is
+ * removed and rebuilt empty, with a warning that says why.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,50 +15,34 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <lmdb.h>
-
-#include "cache.h"
+#include "cache_impl.h"
 #include "log.h"
+#include "marker.h"
 #include "polcache/error.h"
-#include "wire.h"
 
 #define CACHE_DEFAULT_MAP ((size_t)256 << 20)
 #define CACHE_DEFAULT_READERS 126u
 #define CACHE_DIR_MODE 0750
 #define CACHE_FILE_MODE 0640
 #define CACHE_FORMAT_KEY "format"
-#define CACHE_VALUE_MAX (PC_CVAL_HDR_LEN + PC_CVAL_MAX_BODY)
 #define CACHE_FLUSH_BATCH 4096u /* deletions per write txn in a name flush */
-#define CACHE_DUMP_SCAN 4096u   /* entries examined per dump page */
+#define CACHE_TOUCH_CAP 4096u   /* hits remembered between commits */
 #define CACHE_WHY_MAX 256       /* a rebuild reason for the log */
 
-struct pc_cache {
-    char *dir;
-    size_t map_size;
-    unsigned max_readers;
-    int nosync;
-    MDB_env *env;        /* NULL only after a failed rebuild: calls fail */
-    MDB_dbi main_dbi;
-    MDB_dbi meta_dbi;
-    MDB_dbi cache_dbi;
-    MDB_txn *rtxn;       /* the one read txn handle, reset between calls */
-    MDB_txn *wtxn;       /* the open write batch, or NULL */
-    int dirty;
-    uint64_t gen;
-    uint8_t *scratch;    /* CACHE_VALUE_MAX octets: put encoding, dump copy */
-    pc_cache_stats_t counters; /* rebuilds, corrupt, map_full */
-};
-
-static int cache_rebuild(pc_cache_t *c, const char *why);
+uint64_t pc_cache_now(const pc_cache_t *c)
+{
+    return c->clock != NULL ? c->clock(c->clock_arg) : (uint64_t)time(NULL);
+}
 
 /*
  * The one translation of LMDB results into the PC_E* table. The class of
  * damaged or foreign files becomes PC_ECORRUPT, which callers answer with a
  * rebuild; errno values go through pc_err_from_errno.
  */
-static int cache_err(int rc)
+int pc_cache_err(int rc)
 {
     switch (rc) {
     case MDB_SUCCESS:
@@ -79,42 +65,36 @@ static int cache_err(int rc)
     }
 }
 
-/* Abort the open write batch, if any; its writes are lost. */
-static void txn_write_abort(pc_cache_t *c)
+void pc_cache_txn_abort(pc_cache_t *c)
 {
     if (c->wtxn != NULL)
         mdb_txn_abort(c->wtxn);
     c->wtxn = NULL;
     c->dirty = 0;
+    c->batch_puts = 0;
 }
 
-/*
- * A failed LMDB call at run time: translate, log, and leave the cache
- * usable. The write batch is aborted (any failure inside it poisons it), a
- * damaged file is rebuilt. Callers have closed their cursors and ended
- * their read txn first. Returns PC_ENOENT, PC_EMAPFULL, PC_EBUSY or
- * PC_ECACHE.
- */
-static int cache_fail(pc_cache_t *c, int rc, const char *what)
+int pc_cache_fail(pc_cache_t *c, int rc, const char *what)
 {
     char why[CACHE_WHY_MAX];
-    int err = cache_err(rc);
+    int err = pc_cache_err(rc);
 
     if (err == PC_ENOENT)
         return err;
-    txn_write_abort(c);
+    pc_cache_txn_abort(c);
     switch (err) {
     case PC_EMAPFULL:
         c->counters.map_full++;
         pc_log_warn("cache %s: %s: map full (map size %zu octets); the "
                     "uncommitted batch is dropped", c->dir, what, c->map_size);
+        pc_evict_map_full(c);
         return err;
     case PC_EBUSY:
         pc_log_warn("cache %s: %s: no free LMDB reader slot", c->dir, what);
         return err;
     case PC_ECORRUPT:
         snprintf(why, sizeof(why), "%s: %s", what, mdb_strerror(rc));
-        (void)cache_rebuild(c, why);
+        (void)pc_cache_rebuild(c, why);
         return PC_ECACHE;
     default:
         pc_log_err("cache %s: %s: %s", c->dir, what, mdb_strerror(rc));
@@ -122,22 +102,23 @@ static int cache_fail(pc_cache_t *c, int rc, const char *what)
     }
 }
 
-/* Clear the reader slots of dead processes, logging how many. */
-static void readers_reap(pc_cache_t *c)
+int pc_cache_readers_reap(pc_cache_t *c)
 {
     int dead = 0;
 
-    if (mdb_reader_check(c->env, &dead) == 0 && dead > 0)
-        pc_log_notice("cache %s: cleared %d stale reader slot(s)", c->dir, dead);
+    if (c->env == NULL || mdb_reader_check(c->env, &dead) != 0 || dead <= 0)
+        return 0;
+    c->counters.stale_readers += (uint64_t)dead;
+    pc_log_notice("cache %s: cleared %d stale reader slot(s)", c->dir, dead);
+    return dead;
 }
 
 /*
  * Get a transaction to read with: the open write batch if there is one (so
  * its puts are visible), else the reused read txn, renewed. On
  * MDB_READERS_FULL stale slots are cleared and it is tried once more.
- * Returns 0 or a cache_fail() code.
  */
-static int txn_read(pc_cache_t *c, MDB_txn **txn)
+int pc_cache_txn_read(pc_cache_t *c, MDB_txn **txn)
 {
     MDB_txn *t = NULL;
     int rc = 0;
@@ -162,22 +143,24 @@ static int txn_read(pc_cache_t *c, MDB_txn **txn)
         }
         if (rc != MDB_READERS_FULL)
             break;
-        readers_reap(c);
+        (void)pc_cache_readers_reap(c);
     }
     if (rc != 0)
-        return cache_fail(c, rc, "read txn");
+        return pc_cache_fail(c, rc, "read txn");
     *txn = c->rtxn;
     return 0;
 }
 
-/* End a read started with txn_read(): reset the read txn (never held). */
-static void txn_read_end(pc_cache_t *c, MDB_txn *txn)
+/* End a read started with pc_cache_txn_read(): reset the read txn (never
+ * held). */
+void pc_cache_txn_read_end(pc_cache_t *c, MDB_txn *txn)
 {
     if (txn != NULL && txn == c->rtxn)
         mdb_txn_reset(txn);
 }
 
-/* Open the write batch if it is not open. Returns 0 or a cache_fail() code. */
+/* Open the write batch if it is not open. Returns 0 or a pc_cache_fail()
+ * code. */
 static int txn_write(pc_cache_t *c)
 {
     MDB_txn *t = NULL;
@@ -189,28 +172,49 @@ static int txn_write(pc_cache_t *c)
         return PC_ECACHE;
     rc = mdb_txn_begin(c->env, NULL, 0, &t);
     if (rc != 0)
-        return cache_fail(c, rc, "write txn");
+        return pc_cache_fail(c, rc, "write txn");
     c->wtxn = t;
     return 0;
 }
 
-/* Commit the write batch (if open) without the public checks. */
-static int txn_write_commit(pc_cache_t *c, const char *what)
+/*
+ * Commit the write batch with the pending access stamps. With no batch
+ * open, the stamps alone are committed when force is set or enough are
+ * pending. After a good commit, evict.c may run a step (unless evict is 0).
+ */
+static int txn_write_commit(pc_cache_t *c, const char *what, int force, int evict)
 {
     int rc;
 
-    if (c->wtxn == NULL)
+    if (c->env == NULL)
+        return c->wtxn != NULL ? PC_ECACHE : 0;
+    if (c->wtxn == NULL && (pc_touchset_count(c->touched) == 0 ||
+                            (!force && !pc_evict_touches_due(c))))
         return 0;
+    if (pc_touchset_count(c->touched) > 0) {
+        if ((rc = txn_write(c)) != 0)
+            return rc;
+        if ((rc = pc_evict_flush_touches(c, c->wtxn)) != 0)
+            return pc_cache_fail(c, rc, "writing access stamps");
+    }
     rc = mdb_txn_commit(c->wtxn);
     c->wtxn = NULL; /* freed by LMDB even on failure */
     c->dirty = 0;
-    return rc != 0 ? cache_fail(c, rc, what) : 0;
+    c->last_batch_puts = c->batch_puts;
+    c->batch_puts = 0;
+    if (rc != 0)
+        return pc_cache_fail(c, rc, what);
+    if (evict)
+        pc_evict_after_commit(c);
+    else
+        pc_touchset_clear(c->touched);
+    return 0;
 }
 
 /* Close the environment and every transaction. */
 static void env_close(pc_cache_t *c)
 {
-    txn_write_abort(c);
+    pc_cache_txn_abort(c);
     if (c->rtxn != NULL)
         mdb_txn_abort(c->rtxn);
     c->rtxn = NULL;
@@ -248,7 +252,7 @@ static int env_check_size(pc_cache_t *c, char *why, size_t cap)
         (rc = mdb_env_stat(c->env, &st)) != 0 ||
         (rc = mdb_env_get_fd(c->env, &fd)) != 0) {
         snprintf(why, cap, "cannot inspect the file: %s", mdb_strerror(rc));
-        return cache_err(rc);
+        return pc_cache_err(rc);
     }
     if (fstat(fd, &sb) != 0) {
         rc = errno;
@@ -318,7 +322,7 @@ static int env_check_format(pc_cache_t *c, char *why, size_t cap)
         goto out;
 lmdb_err:
     snprintf(why, cap, "LMDB: %s", mdb_strerror(rc));
-    rc = cache_err(rc);
+    rc = pc_cache_err(rc);
 out:
     if (txn != NULL)
         mdb_txn_abort(txn);
@@ -339,7 +343,7 @@ static int env_setup(pc_cache_t *c, char *why, size_t cap)
     rc = mdb_env_create(&env);
     if (rc != 0) {
         snprintf(why, cap, "mdb_env_create: %s", mdb_strerror(rc));
-        return cache_err(rc);
+        return pc_cache_err(rc);
     }
     if ((rc = mdb_env_set_mapsize(env, c->map_size)) != 0 ||
         (rc = mdb_env_set_maxreaders(env, c->max_readers)) != 0 ||
@@ -347,10 +351,10 @@ static int env_setup(pc_cache_t *c, char *why, size_t cap)
         (rc = mdb_env_open(env, c->dir, flags, CACHE_FILE_MODE)) != 0) {
         snprintf(why, cap, "LMDB cannot open it: %s", mdb_strerror(rc));
         mdb_env_close(env);
-        return cache_err(rc);
+        return pc_cache_err(rc);
     }
     c->env = env;
-    readers_reap(c);
+    (void)pc_cache_readers_reap(c);
     rc = env_check_size(c, why, cap);
     if (rc == 0)
         rc = env_check_format(c, why, cap);
@@ -359,7 +363,7 @@ static int env_setup(pc_cache_t *c, char *why, size_t cap)
     return rc;
 }
 
-/* Remove data.mdb and lock.mdb from dir. Returns 0 or an errno code. */
+/* Remove data.mdb and lock.mdb from dir. Returns 0 or a PC_E* code. */
 static int files_remove(const char *dir)
 {
     static const char *const names[] = {"data.mdb", "lock.mdb"};
@@ -383,7 +387,7 @@ static int files_remove(const char *dir)
  * lock.mdb, reopen. Bumps the generation (in-flight lookups must not write
  * back into the new file). Returns 0 or the reopen's error.
  */
-static int cache_rebuild(pc_cache_t *c, const char *why)
+int pc_cache_rebuild(pc_cache_t *c, const char *why)
 {
     char again[CACHE_WHY_MAX] = "cannot remove the old files";
     int rc;
@@ -391,6 +395,8 @@ static int cache_rebuild(pc_cache_t *c, const char *why)
     pc_log_warn("cache %s: rebuilding an empty cache: %s", c->dir, why);
     env_close(c);
     c->gen++;
+    pc_touchset_clear(c->touched);
+    pc_evict_reset(c);
     rc = files_remove(c->dir);
     if (rc == 0)
         rc = env_setup(c, again, sizeof(again));
@@ -419,10 +425,81 @@ static int dir_ensure(const char *dir)
     return pc_err_from_errno(e);
 }
 
+/* 1 if dir/data.mdb exists and is not empty. */
+static int data_exists(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    return stat(path, &sb) == 0 && sb.st_size > 0;
+}
+
+/*
+ * Before LMDB maps the file: read the clean-shutdown marker and the boot
+ * id; remove a file that cannot be trusted (marker.h); then mark the cache
+ * open, durably. Returns 0 or a PC_E* code (logged).
+ */
+static int marker_open(pc_cache_t *c)
+{
+    char why[CACHE_WHY_MAX];
+    pc_marker_t m;
+    int rc;
+
+    rc = pc_boot_id_read(c->boot_id_path, c->boot_id, sizeof(c->boot_id));
+    if (rc != 0 && c->nosync)
+        pc_log_warn("cache %s: cannot read the boot id from %s (%s): after a crash the "
+                    "cache will be rebuilt", c->dir,
+                    c->boot_id_path != NULL ? c->boot_id_path : PC_BOOT_ID_PATH,
+                    pc_strerror(rc));
+    (void)pc_marker_read(c->dir, &m);
+    if (data_exists(c->dir) && pc_marker_check(&m, c->boot_id, why, sizeof(why)) != 0) {
+        pc_log_warn("cache %s: rebuilding an empty cache: %s", c->dir, why);
+        rc = files_remove(c->dir);
+        if (rc != 0)
+            return rc;
+        c->counters.rebuilds++;
+    }
+    memset(&m, 0, sizeof(m));
+    m.state = PC_MARKER_OPEN;
+    m.nosync = c->nosync;
+    memcpy(m.boot_id, c->boot_id, sizeof(m.boot_id));
+    rc = pc_marker_write(c->dir, &m);
+    if (rc != 0) {
+        pc_log_err("cache %s: cannot write %s: %s", c->dir, PC_MARKER_FILE, pc_strerror(rc));
+        return rc;
+    }
+    c->marked = 1;
+    return 0;
+}
+
+/* At a clean close: everything committed is synced to disk; say so. */
+static void marker_close(pc_cache_t *c)
+{
+    pc_marker_t m;
+    int rc;
+
+    if (!c->marked || c->env == NULL)
+        return;
+    rc = mdb_env_sync(c->env, 1);
+    if (rc != 0) {
+        pc_log_err("cache %s: cannot sync at close: %s", c->dir, mdb_strerror(rc));
+        return;
+    }
+    memset(&m, 0, sizeof(m));
+    m.state = PC_MARKER_CLOSED;
+    m.nosync = c->nosync;
+    memcpy(m.boot_id, c->boot_id, sizeof(m.boot_id));
+    rc = pc_marker_write(c->dir, &m);
+    if (rc != 0)
+        pc_log_err("cache %s: cannot write %s: %s", c->dir, PC_MARKER_FILE, pc_strerror(rc));
+}
+
 int pc_cache_open(pc_cache_t **out, const pc_cache_opts_t *opts)
 {
     char why[CACHE_WHY_MAX] = "";
     pc_cache_t *c = NULL;
+    MDB_stat st;
     int rc;
 
     if (out == NULL)
@@ -435,24 +512,35 @@ int pc_cache_open(pc_cache_t **out, const pc_cache_opts_t *opts)
     if (c == NULL)
         return PC_ENOMEM;
     c->dir = strdup(opts->dir);
-    c->scratch = malloc(CACHE_VALUE_MAX);
-    if (c->dir == NULL || c->scratch == NULL) {
+    c->scratch = malloc(PC_CACHE_VALUE_MAX);
+    if (opts->boot_id_path != NULL)
+        c->boot_id_path = strdup(opts->boot_id_path);
+    if (c->dir == NULL || c->scratch == NULL ||
+        (opts->boot_id_path != NULL && c->boot_id_path == NULL) ||
+        pc_touchset_new(&c->touched, CACHE_TOUCH_CAP) != 0) {
         rc = PC_ENOMEM;
         goto err;
     }
     c->map_size = opts->map_size != 0 ? opts->map_size : CACHE_DEFAULT_MAP;
     c->max_readers = opts->max_readers != 0 ? opts->max_readers : CACHE_DEFAULT_READERS;
     c->nosync = opts->nosync != 0;
+    c->clock = opts->clock;
+    c->clock_arg = opts->clock_arg;
     rc = dir_ensure(c->dir);
+    if (rc == 0)
+        rc = marker_open(c);
     if (rc != 0)
         goto err;
     rc = env_setup(c, why, sizeof(why));
     if (rc == PC_ECORRUPT)
-        rc = cache_rebuild(c, why);
+        rc = pc_cache_rebuild(c, why);
     else if (rc != 0)
         pc_log_err("cache %s: cannot open: %s", c->dir, why);
+    if (rc == 0 && (rc = mdb_env_stat(c->env, &st)) != 0)
+        rc = pc_cache_err(rc);
     if (rc != 0)
         goto err;
+    pc_evict_setup(c, opts, st.ms_psize > 0 ? c->map_size / st.ms_psize : 0);
     *out = c;
     return 0;
 err:
@@ -464,9 +552,11 @@ void pc_cache_close(pc_cache_t *c)
 {
     if (c == NULL)
         return;
-    if (c->env != NULL)
-        (void)txn_write_commit(c, "commit at close");
+    if (c->env != NULL && txn_write_commit(c, "commit at close", 1, 0) == 0)
+        marker_close(c);
     env_close(c);
+    pc_touchset_free(c->touched);
+    free(c->boot_id_path);
     free(c->scratch);
     free(c->dir);
     free(c);
@@ -504,7 +594,7 @@ static void corrupt_drop(pc_cache_t *c, uint8_t *key, size_t klen,
         return;
     rc = mdb_del(c->wtxn, c->cache_dbi, &k, NULL);
     if (rc != 0 && rc != MDB_NOTFOUND)
-        (void)cache_fail(c, rc, "delete corrupt value");
+        (void)pc_cache_fail(c, rc, "delete corrupt value");
     else
         c->dirty = 1;
 }
@@ -526,7 +616,7 @@ int pc_cache_get(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
         return PC_EINVAL;
     if (c->env == NULL)
         return PC_ECACHE;
-    err = txn_read(c, &txn);
+    err = pc_cache_txn_read(c, &txn);
     if (err != 0)
         return err;
     k.mv_size = (size_t)klen;
@@ -537,9 +627,9 @@ int pc_cache_get(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
         if (copy != NULL)
             memcpy(copy, d.mv_data, d.mv_size);
     }
-    txn_read_end(c, txn);
+    pc_cache_txn_read_end(c, txn);
     if (rc != 0)
-        return cache_fail(c, rc, "get");
+        return pc_cache_fail(c, rc, "get");
     if (copy == NULL)
         return PC_ENOMEM;
     err = pc_cval_decode(copy, d.mv_size, out);
@@ -572,7 +662,14 @@ int pc_cache_put(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
         return PC_ETOOBIG;
     if (c->env == NULL)
         return PC_ECACHE;
-    len = pc_cval_encode(v, c->scratch, CACHE_VALUE_MAX);
+    if (c->wtxn != NULL && c->batch_puts >= PC_CACHE_BATCH_MAX) {
+        rc = txn_write_commit(c, "commit of a full batch", 0, 1);
+        if (rc != 0)
+            return rc;
+        if (gen != c->gen || c->env == NULL) /* rebuilt meanwhile */
+            return c->env == NULL ? PC_ECACHE : PC_ECANCELED;
+    }
+    len = pc_cval_encode(v, c->scratch, PC_CACHE_VALUE_MAX);
     if (len < 0)
         return len == PC_ETOOBIG ? PC_ETOOBIG : PC_EINVAL;
     rc = txn_write(c);
@@ -582,10 +679,12 @@ int pc_cache_put(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
     k.mv_data = key;
     d.mv_size = (size_t)len;
     d.mv_data = c->scratch;
+    pc_cval_set_stamp(c->scratch, d.mv_size, pc_evict_put_stamp(c, c->wtxn, &k, v->stamp));
     rc = mdb_put(c->wtxn, c->cache_dbi, &k, &d, 0);
     if (rc != 0)
-        return cache_fail(c, rc, "put");
+        return pc_cache_fail(c, rc, "put");
     c->dirty = 1;
+    c->batch_puts++;
     return 0;
 }
 
@@ -593,12 +692,12 @@ int pc_cache_commit(pc_cache_t *c)
 {
     if (c == NULL)
         return PC_EINVAL;
-    return txn_write_commit(c, "commit");
+    return txn_write_commit(c, "commit", 0, 1);
 }
 
 int pc_cache_dirty(const pc_cache_t *c)
 {
-    return c != NULL && c->dirty;
+    return c != NULL && (c->dirty || pc_evict_touches_due(c));
 }
 
 uint64_t pc_cache_generation(const pc_cache_t *c)
@@ -606,8 +705,7 @@ uint64_t pc_cache_generation(const pc_cache_t *c)
     return c != NULL ? c->gen : 0;
 }
 
-/* 1 if key k starts with the plen octets of prefix. */
-static int has_prefix(const MDB_val *k, const uint8_t *prefix, size_t plen)
+int pc_cache_has_prefix(const MDB_val *k, const uint8_t *prefix, size_t plen)
 {
     return k->mv_size >= plen && (plen == 0 || memcmp(k->mv_data, prefix, plen) == 0);
 }
@@ -636,9 +734,9 @@ static int flush_all(pc_cache_t *c, uint64_t *count)
     }
     if (rc == MDB_MAP_FULL) {
         c->counters.map_full++;
-        return cache_rebuild(c, "the map is too full to record a flush") == 0 ? 0 : PC_ECACHE;
+        return pc_cache_rebuild(c, "the map is too full to record a flush") == 0 ? 0 : PC_ECACHE;
     }
-    return rc != 0 ? cache_fail(c, rc, "flush") : 0;
+    return rc != 0 ? pc_cache_fail(c, rc, "flush") : 0;
 }
 
 /*
@@ -670,7 +768,7 @@ static int flush_name(pc_cache_t *c, const pc_name_t *name, uint64_t *count)
         k.mv_size = (size_t)plen;
         k.mv_data = prefix;
         rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-        while (rc == 0 && has_prefix(&k, prefix, (size_t)plen) && batch < CACHE_FLUSH_BATCH) {
+        while (rc == 0 && pc_cache_has_prefix(&k, prefix, (size_t)plen) && batch < CACHE_FLUSH_BATCH) {
             rc = mdb_cursor_del(cur, 0);
             if (rc == 0) {
                 batch++;
@@ -690,11 +788,11 @@ static int flush_name(pc_cache_t *c, const pc_name_t *name, uint64_t *count)
     } while (rc == 0 && batch == CACHE_FLUSH_BATCH);
     if (rc == MDB_MAP_FULL) {
         c->counters.map_full++;
-        txn_write_abort(c);
+        pc_cache_txn_abort(c);
         pc_log_warn("cache %s: map too full to delete a subtree: flushing everything", c->dir);
         return flush_all(c, count);
     }
-    return rc != 0 ? cache_fail(c, rc, "flush") : 0;
+    return rc != 0 ? pc_cache_fail(c, rc, "flush") : 0;
 }
 
 int pc_cache_flush(pc_cache_t *c, const pc_name_t *name, uint64_t *count)
@@ -709,137 +807,16 @@ int pc_cache_flush(pc_cache_t *c, const pc_name_t *name, uint64_t *count)
     c->gen++;
     if (c->env == NULL)
         return PC_ECACHE;
-    rc = txn_write_commit(c, "commit before flush");
+    rc = txn_write_commit(c, "commit before flush", 1, 0);
     if (rc != 0 && rc != PC_EMAPFULL) /* a lost batch does not stop a flush */
         return rc;
+    if (c->env == NULL)
+        return PC_ECACHE;
     rc = name != NULL ? flush_name(c, name, &n) : flush_all(c, &n);
+    pc_evict_reset(c);
     if (count != NULL)
         *count = n;
     return rc;
-}
-
-/*
- * One entry of a dump: parse the key, filter, copy the value out of the map,
- * check it, filter again, and pass it to cb. Returns 1 if cb was called
- * (*stop set if it asked to stop), 0 if the entry was filtered or skipped.
- */
-static int dump_one(pc_cache_t *c, const pc_cache_filter_t *f, const MDB_val *k,
-                    const MDB_val *d, pc_cache_dump_cb cb, void *arg, int *stop)
-{
-    const uint8_t *kp = k->mv_data;
-    pc_name_t name;
-    pc_cval_t v;
-    uint8_t rtype;
-    int expired;
-
-    if (k->mv_size < 2 || kp[k->mv_size - 2] != 0x00 ||
-        pc_name_from_key(&name, kp, k->mv_size - 2) != 0) {
-        pc_log_warn("cache %s: dump: skipping a malformed key", c->dir);
-        return 0;
-    }
-    rtype = kp[k->mv_size - 1];
-    if (f->rtype != PC_RT_NONE && rtype != (uint8_t)f->rtype)
-        return 0;
-    if (d->mv_size > CACHE_VALUE_MAX)
-        goto corrupt;
-    memcpy(c->scratch, d->mv_data, d->mv_size);
-    if (pc_cval_decode(c->scratch, d->mv_size, &v) != 0 || v.rtype != rtype)
-        goto corrupt;
-    if (f->dnssec >= 0 && v.dnssec != f->dnssec)
-        return 0;
-    expired = pc_cval_age_at(&v, f->now) == PC_CVAL_EXPIRED;
-    if (f->expired >= 0 && expired != (f->expired != 0))
-        return 0;
-    *stop = cb(arg, &name, (pc_rtype_t)rtype, &v) != 0;
-    return 1;
-corrupt:
-    {
-        char text[PC_NAME_TEXT_MAX] = "?";
-        (void)pc_name_to_text(&name, text, sizeof(text));
-        pc_log_warn("cache %s: dump: skipping the corrupt value of %s type %d",
-                    c->dir, text, (int)rtype);
-    }
-    return 0;
-}
-
-int pc_cache_dump(pc_cache_t *c, const pc_cache_filter_t *f, const uint8_t *cursor,
-                  size_t cursor_len, unsigned limit, pc_cache_dump_cb cb, void *arg,
-                  uint8_t *next, size_t *next_len)
-{
-    static const pc_cache_filter_t any = {PC_RT_NONE, NULL, -1, -1, 0};
-    uint8_t prefix[PC_NAME_KEY_MAX], start[PC_CURSOR_MAX], last[PC_CURSOR_MAX];
-    size_t slen = 0, last_len = 0;
-    int plen = 0, rc, skip = 0, more = 0, stop = 0;
-    unsigned returned = 0, scanned = 0;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    MDB_val k, d;
-
-    if (next_len != NULL)
-        *next_len = 0;
-    if (c == NULL || cb == NULL || next == NULL || next_len == NULL || limit == 0 ||
-        limit > PC_DUMP_MAX || (cursor_len > 0 && cursor == NULL))
-        return PC_EINVAL;
-    if (c->env == NULL)
-        return PC_ECACHE;
-    if (cursor_len > (size_t)mdb_env_get_maxkeysize(c->env) || cursor_len > sizeof(start))
-        return PC_EINVAL;
-    if (f == NULL)
-        f = &any;
-    if (f->suffix != NULL && (plen = pc_name_to_key(f->suffix, prefix, sizeof(prefix))) < 0)
-        return PC_EINVAL;
-    rc = txn_read(c, &txn);
-    if (rc != 0)
-        return rc;
-    rc = mdb_cursor_open(txn, c->cache_dbi, &cur);
-    if (rc != 0) {
-        cur = NULL;
-        goto out;
-    }
-    if (cursor_len > 0) {
-        memcpy(start, cursor, cursor_len);
-        slen = cursor_len;
-        skip = 1;
-    }
-    if (plen > 0) {
-        MDB_val a = {slen, start}, b = {(size_t)plen, prefix};
-        if (slen == 0 || mdb_cmp(txn, c->cache_dbi, &a, &b) < 0) {
-            memcpy(start, prefix, (size_t)plen);
-            slen = (size_t)plen;
-            skip = 0;
-        }
-    }
-    k.mv_size = slen;
-    k.mv_data = start;
-    rc = mdb_cursor_get(cur, &k, &d, slen > 0 ? MDB_SET_RANGE : MDB_FIRST);
-    if (rc == 0 && skip && k.mv_size == slen && memcmp(k.mv_data, start, slen) == 0)
-        rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-    while (rc == 0 && has_prefix(&k, prefix, (size_t)plen)) {
-        if (returned == limit || scanned == CACHE_DUMP_SCAN || stop) {
-            more = 1;
-            break;
-        }
-        scanned++;
-        if (k.mv_size <= sizeof(last)) {
-            memcpy(last, k.mv_data, k.mv_size);
-            last_len = k.mv_size;
-        }
-        returned += (unsigned)dump_one(c, f, &k, &d, cb, arg, &stop);
-        rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-    }
-    if (rc == MDB_NOTFOUND)
-        rc = 0;
-out:
-    if (cur != NULL)
-        mdb_cursor_close(cur);
-    txn_read_end(c, txn);
-    if (rc != 0)
-        return cache_fail(c, rc, "dump");
-    if (more && last_len > 0) {
-        memcpy(next, last, last_len);
-        *next_len = last_len;
-    }
-    return (int)returned;
 }
 
 /* Pages in use by one database. */
@@ -848,10 +825,27 @@ static uint64_t stat_pages(const MDB_stat *st)
     return (uint64_t)st->ms_branch_pages + st->ms_leaf_pages + st->ms_overflow_pages;
 }
 
+int pc_cache_live_pages(pc_cache_t *c, MDB_txn *txn, uint64_t *live, uint64_t *entries)
+{
+    MDB_stat fs, ms, mains, cs;
+    int rc;
+
+    /* database 0 is LMDB's free-page database: its own pages are in use */
+    if ((rc = mdb_stat(txn, 0, &fs)) != 0 || (rc = mdb_stat(txn, c->main_dbi, &mains)) != 0 ||
+        (rc = mdb_stat(txn, c->meta_dbi, &ms)) != 0 ||
+        (rc = mdb_stat(txn, c->cache_dbi, &cs)) != 0)
+        return rc;
+    *live = stat_pages(&fs) + stat_pages(&mains) + stat_pages(&ms) + stat_pages(&cs);
+    if (entries != NULL)
+        *entries = cs.ms_entries;
+    return 0;
+}
+
 int pc_cache_stats(pc_cache_t *c, pc_cache_stats_t *out)
 {
-    MDB_stat cs, ms, mains;
+    uint64_t live = 0, entries = 0;
     MDB_envinfo info;
+    MDB_stat st;
     MDB_txn *txn = NULL;
     int rc;
 
@@ -859,20 +853,20 @@ int pc_cache_stats(pc_cache_t *c, pc_cache_stats_t *out)
         return PC_EINVAL;
     if (c->env == NULL)
         return PC_ECACHE;
-    rc = txn_read(c, &txn);
+    rc = pc_cache_txn_read(c, &txn);
     if (rc != 0)
         return rc;
-    if ((rc = mdb_stat(txn, c->cache_dbi, &cs)) == 0 &&
-        (rc = mdb_stat(txn, c->meta_dbi, &ms)) == 0 &&
-        (rc = mdb_stat(txn, c->main_dbi, &mains)) == 0)
+    if ((rc = pc_cache_live_pages(c, txn, &live, &entries)) == 0 &&
+        (rc = mdb_env_stat(c->env, &st)) == 0)
         rc = mdb_env_info(c->env, &info);
-    txn_read_end(c, txn);
+    pc_cache_txn_read_end(c, txn);
     if (rc != 0)
-        return cache_fail(c, rc, "stats");
+        return pc_cache_fail(c, rc, "stats");
     *out = c->counters;
-    out->entries = cs.ms_entries;
-    out->live_pages = stat_pages(&cs) + stat_pages(&ms) + stat_pages(&mains);
-    out->page_size = mains.ms_psize;
-    out->map_pages = mains.ms_psize > 0 ? info.me_mapsize / mains.ms_psize : 0;
+    out->entries = entries;
+    out->live_pages = live;
+    out->page_size = st.ms_psize;
+    out->map_pages = st.ms_psize > 0 ? info.me_mapsize / st.ms_psize : 0;
+    out->evict_high = c->ev.high;
     return 0;
 }

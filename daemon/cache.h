@@ -9,13 +9,21 @@
  * daemon's loop); it is not thread-safe.
  *
  * Writes are batched: pc_cache_put() writes into an open write transaction
- * that pc_cache_commit() commits (the daemon commits once per loop pass).
- * Reads see uncommitted puts of the open transaction. No read transaction
- * is held between calls.
+ * that pc_cache_commit() commits (the daemon commits once per loop pass; a
+ * batch of PC_CACHE_BATCH_MAX puts is committed early). Reads see
+ * uncommitted puts of the open transaction. No read transaction is held
+ * between calls.
  *
- * Files: opts->dir holds data.mdb and lock.mdb (LMDB's defaults). The
- * "meta" database holds the key "format" = PC_CACHE_FORMAT; the "cache"
- * database holds the entries.
+ * The cache keeps itself from filling: hits are recorded with
+ * pc_cache_touch() and their access stamps written in batches, and after a
+ * commit that leaves live pages over the high mark (85% of the map by
+ * default) a bounded step of approximate-LRU eviction runs (evict.h). A
+ * full map (MDB_MAP_FULL) is survived: stale readers are cleared, entries
+ * evicted, and as last resorts all entries dropped or the file rebuilt.
+ *
+ * Files: opts->dir holds data.mdb and lock.mdb (LMDB's defaults) and the
+ * clean-shutdown marker (marker.h). The "meta" database holds the key
+ * "format" = PC_CACHE_FORMAT; the "cache" database holds the entries.
  */
 #ifndef PC_CACHE_H
 #define PC_CACHE_H
@@ -31,26 +39,50 @@
 #define PC_CACHE_FORMAT "polcache-cache-1"
 /* Octets of the longest key pc_cache_key() writes. */
 #define PC_CACHE_KEY_MAX (PC_NAME_KEY_MAX + 2)
+/* Puts in one write transaction; the next put commits the batch first. */
+#define PC_CACHE_BATCH_MAX 64u
 
 typedef struct pc_cache pc_cache_t;
+
+/* Wall clock in Unix seconds (replaceable for tests); arg is the opts'
+ * clock_arg. */
+typedef uint64_t (*pc_cache_clock_fn)(void *arg);
 
 typedef struct pc_cache_opts {
     const char *dir;      /* state directory; created (0750) if missing;
                              copied, so it need not outlive the call */
     size_t map_size;      /* LMDB map size in octets (0 = 256 MiB) */
     unsigned max_readers; /* LMDB reader slots (0 = 126) */
-    int nosync;           /* 0 (default) = MDB_NOMETASYNC: a system crash
-                             may lose the last commits but never corrupts
-                             the file. 1 = MDB_NOSYNC: much faster commits,
-                             safe against a process crash but not against
-                             a system crash or power loss (the file may
-                             then be corrupt; a clean-shutdown marker is
-                             still to come) */
+    int nosync;           /* 0 = MDB_NOMETASYNC: every commit syncs the data,
+                             a system crash may lose the last commits but
+                             never corrupts the file. 1 = MDB_NOSYNC: 6-29x
+                             cheaper commits (docs/ARCHITECTURE.md), safe
+                             against a process crash; after a system crash
+                             the file may be corrupt, so one that was open
+                             under NOSYNC when the boot id changed is
+                             rebuilt at open (marker.h) */
+    const char *boot_id_path; /* NULL = /proc/sys/kernel/random/boot_id;
+                             tests name a file of their own (copied) */
+    unsigned evict_at;    /* eviction starts when live pages reach this per
+                             cent of the map (0 = 85; 100 or more = only
+                             when the map is full); small maps start lower,
+                             keeping room for two batches of writes */
+    unsigned evict_batch; /* entries deleted per eviction step (0 = 256) */
+    uint32_t stale_window; /* seconds after expiry an entry is still worth
+                             keeping (serve-stale); beyond it, it is the
+                             first to be evicted (0 = 86400) */
+    pc_cache_clock_fn clock; /* NULL = the real wall clock */
+    void *clock_arg;
 } pc_cache_opts_t;
 
 /*
  * pc_cache_open - open (or create) the cache in opts->dir.
- * A missing (or empty) data.mdb is created. A file that LMDB refuses, one
+ * A missing (or empty) data.mdb is created. First the clean-shutdown
+ * marker is read: a file that the last writer did not close cleanly, under
+ * NOSYNC and in another boot (or with no readable marker at all), is
+ * removed before LMDB maps it and rebuilt empty, with a warning; then the
+ * marker is set to "open" (durably) until pc_cache_close(). A file that
+ * LMDB refuses, one
  * shorter than its own meta page says (truncated), one without the format
  * key although not empty, or one of another format is removed together
  * with lock.mdb and rebuilt empty, with a warning saying why; that is not
@@ -62,7 +94,8 @@ typedef struct pc_cache_opts {
  */
 int pc_cache_open(pc_cache_t **out, const pc_cache_opts_t *opts);
 
-/* Commit pending writes and close. NULL is a no-op. */
+/* Commit pending writes and stamps, sync the file to disk, mark it closed
+ * cleanly, and close. NULL is a no-op. */
 void pc_cache_close(pc_cache_t *c);
 
 /*
@@ -84,7 +117,10 @@ int pc_cache_get(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
  * one, unless a flush happened since generation gen was read with
  * pc_cache_generation(): then nothing is written and PC_ECANCELED is
  * returned. v->rtype must equal rtype. The write becomes durable at the
- * next pc_cache_commit().
+ * next pc_cache_commit() (made by this call first when the batch already
+ * holds PC_CACHE_BATCH_MAX puts). The stored access stamp is v->stamp, or
+ * for 0 a new entry's stamp (on probation: evict.h), raised to the stamp
+ * of the value replaced if that is newer.
  * On PC_EMAPFULL the whole open batch (every put since the last commit) is
  * lost, the cache stays consistent and usable, and the daemon keeps
  * serving (those entries are simply not cached).
@@ -95,14 +131,28 @@ int pc_cache_get(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
 int pc_cache_put(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
                  const pc_cval_t *v, uint64_t gen);
 
-/* Commit the open write transaction, if any. Returns 0, PC_EINVAL (NULL),
- * or PC_ECACHE / PC_EMAPFULL (the batch is then lost; the cache stays
- * consistent). */
+/* Commit the open write transaction, if any, with the pending access
+ * stamps; then, if live pages call for it, one eviction step (its own
+ * transaction; its failures are logged, not returned). Returns 0,
+ * PC_EINVAL (NULL), or PC_ECACHE / PC_EMAPFULL (the batch is then lost; the
+ * cache stays consistent and makes room). */
 int pc_cache_commit(pc_cache_t *c);
 
-/* 1 if writes (puts, deletions of corrupt values) are waiting for
- * pc_cache_commit(); 0 otherwise or for NULL. */
+/* 1 if writes (puts, deletions of corrupt values, or enough access stamps)
+ * are waiting for pc_cache_commit(); 0 otherwise or for NULL. */
 int pc_cache_dirty(const pc_cache_t *c);
+
+/*
+ * pc_cache_touch - record a hit on (qname, rtype) whose stored value is v
+ * (as pc_cache_get returned it). Nothing is written now: if v's stamp is
+ * older than this minute, the key joins the in-memory touch set, whose
+ * stamps go into the next commit. Returns 1 when enough touches are
+ * pending that the caller should commit (pc_cache_dirty() is then 1 too),
+ * 0 otherwise (also when the set is full: the touch is dropped and
+ * counted), or PC_EINVAL.
+ */
+int pc_cache_touch(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
+                   const pc_cval_t *v);
 
 /* The flush generation: starts at 0, incremented by every flush and every
  * rebuild. 0 for NULL. */
@@ -158,13 +208,21 @@ int pc_cache_dump(pc_cache_t *c, const pc_cache_filter_t *f,
 typedef struct pc_cache_stats {
     uint64_t entries;     /* values stored */
     uint64_t live_pages;  /* branch + leaf + overflow pages of the cache,
-                             meta and main DBs (not the file's high-water
-                             mark) */
+                             meta, main and free-page DBs (not the file's
+                             high-water mark) */
     uint64_t map_pages;   /* map size / page size */
     uint64_t page_size;
-    uint64_t rebuilds;    /* times the file was rebuilt since open */
+    uint64_t evict_high;  /* live pages at which eviction starts */
+    uint64_t rebuilds;    /* times the file was rebuilt since open,
+                             including at open */
     uint64_t corrupt;     /* corrupt values found and deleted */
     uint64_t map_full;    /* MDB_MAP_FULL seen */
+    uint64_t evicted;     /* entries deleted by eviction (and drops) */
+    uint64_t evict_runs;  /* eviction runs started */
+    uint64_t drops;       /* map full, nothing freed: all entries dropped */
+    uint64_t stale_readers; /* reader slots of dead processes cleared */
+    uint64_t touches;     /* access stamps written */
+    uint64_t touches_dropped; /* hits not recorded: the touch set was full */
 } pc_cache_stats_t;
 
 /* pc_cache_stats - fill *out; entries and pages include the open write

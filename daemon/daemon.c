@@ -280,6 +280,7 @@ static void reload(pc_daemon_t *d)
     pc_server_set_limits(d->server, &next.limits);
     raise_nofile(&d->cfg);
     d->cfg.dmarc_mode = next.dmarc_mode;
+    d->cfg.spf_time_limit_ms = next.spf_time_limit_ms;
     {
         /* the PSL is read again on every reload; a bad file keeps the old */
         psl_ctx_t *psl = pc_psl_load(next.psl_file);

@@ -8,6 +8,8 @@
 
 #include "daemon.h"
 #include "discover.h"
+#include "dmarc_eval.h"
+#include "spf_eval.h"
 #include "handler.h"
 #include "log.h"
 #include "polcache/error.h"
@@ -52,8 +54,13 @@ static void on_lookup(void *arg, const pc_lookup_result_t *r)
     pc_wbuf_u32(b, PC_T_TTL, r->ttl);
     pc_wbuf_u32(b, PC_T_AGE, r->age);
     pc_wbuf_raw(b, r->body, r->body_len);
-    pc_conn_replied(req->conn, pc_wbuf_frame_end(b));
-    pc_req_free(req);
+    /* free the request first: a reply over the buffer limit closes the
+     * connection, which frees every request still on it */
+    {
+        pc_conn_t *conn = req->conn;
+        pc_req_free(req);
+        pc_conn_replied(conn, pc_wbuf_frame_end(b));
+    }
 }
 
 static void handle_record(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m, pc_rtype_t rt)
@@ -106,6 +113,14 @@ void pc_handler_abort(pc_daemon_t *d, pc_req_t *r)
     if (r->disc != NULL) {
         pc_discover_cancel(r->disc);
         r->disc = NULL;
+    }
+    if (r->eval != NULL) {
+        pc_dmarc_eval_cancel(r->eval);
+        r->eval = NULL;
+    }
+    if (r->spf != NULL) {
+        pc_spf_check_cancel(r->spf);
+        r->spf = NULL;
     }
 }
 
@@ -166,6 +181,12 @@ static void handle_stats(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     put_stat(b, "cache.map_full", cs.map_full);
     put_stat(b, "cache.corrupt", cs.corrupt);
     put_stat(b, "cache.rebuilds", cs.rebuilds);
+    put_stat(b, "cache.evicted", cs.evicted);
+    put_stat(b, "cache.evict_runs", cs.evict_runs);
+    put_stat(b, "cache.evict_high", cs.evict_high);
+    put_stat(b, "cache.drops", cs.drops);
+    put_stat(b, "cache.stale_readers", cs.stale_readers);
+    put_stat(b, "cache.touches", cs.touches);
     put_stat(b, "upstream.queries", ls.upstream);
     put_stat(b, "upstream.inflight", ls.inflight);
     put_stat(b, "upstream.timeouts", ls.timeouts);
@@ -210,7 +231,8 @@ static void handle_cancel(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     pc_wbuf_t *b;
     uint32_t n = 0;
 
-    if (r != NULL && r->waiter != NULL) {
+    if (r != NULL) {
+        /* every pending request waits on exactly one piece of work */
         pc_handler_abort(d, r);
         pc_req_free(r);
         n = 1;
@@ -363,8 +385,10 @@ void pc_handle(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
         handle_cancel(d, c, m);
         break;
     case PC_MSG_SPF_CHECK:
+        pc_handle_spf_check(d, c, m);
+        break;
     case PC_MSG_DMARC_EVAL:
-        pc_reply_error(c, m->hdr.id, PC_ENOTIMPL, "not implemented yet in this polcached");
+        pc_handle_dmarc_eval(d, c, m);
         break;
     default:
         /* replies sent to the daemon, or the error type */

@@ -17,6 +17,12 @@ void pc_handle(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
 /* A DMARC request with DISCOVER: policy discovery (handler_dmarc.c). */
 void pc_handle_discover(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
 
+/* The DMARC evaluation request (handler_eval.c). */
+void pc_handle_dmarc_eval(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
+
+/* The SPF check request (handler_spf.c). */
+void pc_handle_spf_check(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
+
 /* Encode an error reply for request id on c. */
 void pc_reply_error(pc_conn_t *c, uint32_t id, int err, const char *msg);
 

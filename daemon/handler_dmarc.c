@@ -86,8 +86,13 @@ static void on_discovery(void *arg, const pc_discovery_t *d)
         pc_wbuf_u8(b, PC_T_PSD, psd_code(d->steps[i].psd));
         pc_wbuf_nest_end(b);
     }
-    pc_conn_replied(req->conn, pc_wbuf_frame_end(b));
-    pc_req_free(req);
+    /* free the request first: a reply over the buffer limit closes the
+     * connection, which frees every request still on it */
+    {
+        pc_conn_t *conn = req->conn;
+        pc_req_free(req);
+        pc_conn_replied(conn, pc_wbuf_frame_end(b));
+    }
 }
 
 void pc_handle_discover(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)

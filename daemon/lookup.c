@@ -245,7 +245,7 @@ static void on_answer(void *arg, const pc_answer_t *a)
         v.fetched = now;
         v.ttl = r.ttl;
         v.expires = now + r.ttl;
-        v.stamp = (uint32_t)(now / 60);
+        v.stamp = 0; /* the cache stamps new entries (eviction policy) */
         v.body = r.body;
         v.body_len = (uint32_t)blen;
         val = malloc(pc_cval_size(&v));
@@ -308,6 +308,8 @@ int pc_lookup_start(pc_lookups_t *l, const pc_name_t *qname, pc_rtype_t rtype,
             uint64_t now = l->clock(l->clock_arg);
             if (pc_cval_age_at(&v, now) == PC_CVAL_FRESH) {
                 l->st.hits++;
+                if (pc_cache_touch(l->cache, qname, rtype, &v) > 0)
+                    want_commit(l); /* many access stamps pending */
                 answer_hit(cb, arg, &v, now);
                 free(buf);
                 return 0;

@@ -19,6 +19,9 @@
 #include "server.h"
 
 #define READ_CHUNK 16384
+
+/* Kinds of rate-limited log lines: limits hit (notice), peers refused (info). */
+enum { LOG_REFUSED, LOG_SLOW, LOG_BUSY, LOG_DENIED, LOG_NOT_ADMIN, LOG_KINDS };
 #define IN_MAX (2 * PC_WIRE_MAX_FRAME)
 
 typedef struct listener {
@@ -62,8 +65,7 @@ struct pc_server {
     unsigned handles;
     pc_server_stats_t st;
     const pc_access_t *access;   /* peer checks, or NULL: everyone */
-    pc_ratelimit_t log_denied;   /* denied peers, at info */
-    pc_ratelimit_t log_overload; /* limits hit, at notice */
+    pc_ratelimit_t log_rl[LOG_KINDS]; /* one budget of log lines per kind */
     pc_msg_t msg; /* decoded request, reused */
 };
 
@@ -219,7 +221,7 @@ void pc_conn_replied(pc_conn_t *c, int rc)
     if (c->out.len + c->wr.len > c->max_outbuf) {
         /* a client that does not read its replies is cut off */
         c->s->st.slow_closed++;
-        pc_ratelimit_log(&c->s->log_overload, uv_now(c->s->loop), PC_LOG_NOTICE,
+        pc_ratelimit_log(&c->s->log_rl[LOG_SLOW], uv_now(c->s->loop), PC_LOG_NOTICE,
                          "server: closing the connection of pid %ld uid %lu: %zu octets of "
                          "unread replies (max-buffer-per-connection)",
                          (long)c->pid, (unsigned long)c->uid, c->out.len + c->wr.len);
@@ -281,7 +283,7 @@ int pc_req_admit(pc_conn_t *c)
     if (c->nreq < s->lim.max_inflight)
         return 0;
     s->st.requests_busy++;
-    pc_ratelimit_log(&s->log_overload, uv_now(s->loop), PC_LOG_NOTICE,
+    pc_ratelimit_log(&s->log_rl[LOG_BUSY], uv_now(s->loop), PC_LOG_NOTICE,
                      "server: pid %ld uid %lu has %u requests in flight "
                      "(max-requests-per-connection); answering busy",
                      (long)c->pid, (unsigned long)c->uid, c->nreq);
@@ -295,7 +297,7 @@ int pc_conn_require_admin(pc_conn_t *c)
     if (c->role & PC_PEER_ADMIN)
         return 0;
     s->st.requests_denied++;
-    pc_ratelimit_log(&s->log_denied, uv_now(s->loop), PC_LOG_INFO,
+    pc_ratelimit_log(&s->log_rl[LOG_NOT_ADMIN], uv_now(s->loop), PC_LOG_INFO,
                      "server: denied a flush or dump to pid %ld uid %lu: not an admin",
                      (long)c->pid, (unsigned long)c->uid);
     return PC_EPERM;
@@ -429,7 +431,7 @@ static void on_idle(uv_timer_t *t)
     } else if (c->writing && !c->wrote) {
         /* its replies have not moved for a whole period: it does not read */
         s->st.slow_closed++;
-        pc_ratelimit_log(&s->log_overload, uv_now(s->loop), PC_LOG_NOTICE,
+        pc_ratelimit_log(&s->log_rl[LOG_SLOW], uv_now(s->loop), PC_LOG_NOTICE,
                          "server: closing the connection of pid %ld uid %lu: it has not read "
                          "its replies for %u ms (idle-timeout)",
                          (long)c->pid, (unsigned long)c->uid, s->lim.idle_ms);
@@ -460,7 +462,7 @@ static int check_peer(pc_conn_t *c)
     if (c->role & PC_PEER_ALLOWED)
         return 0;
     s->st.denied++;
-    pc_ratelimit_log(&s->log_denied, uv_now(s->loop), PC_LOG_INFO,
+    pc_ratelimit_log(&s->log_rl[LOG_DENIED], uv_now(s->loop), PC_LOG_INFO,
                      "server: denied a connection from pid %ld uid %lu gid %lu: "
                      "not in allow-user or allow-group",
                      (long)peer.pid, (unsigned long)peer.uid, (unsigned long)peer.gid);
@@ -505,7 +507,7 @@ static void on_connection(uv_stream_t *server, int status)
     }
     if (s->st.open > s->lim.max_conns) {
         s->st.refused++;
-        pc_ratelimit_log(&s->log_overload, uv_now(s->loop), PC_LOG_NOTICE,
+        pc_ratelimit_log(&s->log_rl[LOG_REFUSED], uv_now(s->loop), PC_LOG_NOTICE,
                          "server: %u connections open (max-connections); refusing pid %ld "
                          "uid %lu", s->lim.max_conns, (long)c->pid, (unsigned long)c->uid);
         error_reply(c, 0, PC_EBUSY);
@@ -616,8 +618,8 @@ int pc_server_new(pc_server_t **out, uv_loop_t *loop, struct pc_daemon *d,
     uv_check_init(loop, &s->flush);
     s->flush.data = s;
     s->handles = 1;
-    pc_ratelimit_init_log(&s->log_denied);
-    pc_ratelimit_init_log(&s->log_overload);
+    for (int k = 0; k < LOG_KINDS; k++)
+        pc_ratelimit_init_log(&s->log_rl[k]);
     *out = s;
     return 0;
 }

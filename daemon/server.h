@@ -46,6 +46,8 @@ typedef struct pc_req {
     uint16_t flags;
     struct pc_waiter *waiter;  /* the lookup it waits for, if any */
     struct pc_discover *disc;  /* the DMARC discovery it waits for, if any */
+    struct pc_dmarc_eval *eval; /* the DMARC evaluation it waits for, if any */
+    struct pc_spf_eval *spf;   /* the SPF check it waits for, if any */
     struct pc_req *next;
     struct pc_req **pprev;
 } pc_req_t;

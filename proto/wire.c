@@ -620,6 +620,8 @@ const char *pc_tlv_type_name(uint16_t type)
     N(PC_T_RDATA, "rdata") N(PC_T_DISCOVER, "discover") N(PC_T_METHOD, "method")
     N(PC_T_ORG_DOMAIN, "org-domain") N(PC_T_POLICY_DOMAIN, "policy-domain")
     N(PC_T_WALK, "walk") N(PC_T_PSD, "psd") N(PC_T_EXISTS, "exists")
+    N(PC_T_SPF_MATCHED, "spf-matched") N(PC_T_SPF_TERM_DOMAIN, "spf-term-domain")
+    N(PC_T_SPF_LOOKUPS, "spf-lookups") N(PC_T_SPF_VOID_LOOKUPS, "spf-void-lookups")
 #undef N
     default:
         return "unknown";

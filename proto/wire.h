@@ -124,7 +124,34 @@ typedef enum pc_tlv_type {
                               CACHE, PSD) */
     PC_T_PSD = 92,         /* u8: 0 no record, 1 record without psd=y/n,
                               2 psd=y, 3 psd=n */
-    PC_T_EXISTS = 93       /* u8: author domain 1 exists, 2 NXDOMAIN */
+    PC_T_EXISTS = 93,      /* u8: author domain 1 exists, 2 NXDOMAIN */
+    /* DMARC evaluation reply (94..109) */
+    PC_T_DMARC_RESULT = 94, /* u8: 1 none, 2 pass, 3 fail, 4 temperror, 5 permerror */
+    PC_T_POLICY_TAG = 95,  /* text: "p", "sp" or "np" */
+    PC_T_POLICY = 96,      /* text: the published policy that applies */
+    PC_T_DISPOSITION = 97, /* text: what the policy asks for this message */
+    PC_T_RECOMMENDED = 98, /* text: the disposition after t= and pct= */
+    PC_T_TESTING = 99,     /* u8: t=y */
+    PC_T_PCT = 100,        /* u8: pct= (RFC 7489 mode) */
+    PC_T_ALIGN = 101,      /* nested: one identifier (ALIGN_KIND, QNAME,
+                              DKIM_S, ALIGN_RESULT, ALIGN_MODE, ALIGNED,
+                              ORG_DOMAIN) */
+    PC_T_ALIGN_KIND = 102, /* u8: 1 SPF, 2 DKIM */
+    PC_T_ALIGN_RESULT = 103, /* u8: the SPF or DKIM result */
+    PC_T_ALIGN_MODE = 104, /* u8: 's' strict or 'r' relaxed */
+    PC_T_ALIGNED = 105,    /* u8: 0 no, 1 yes, 2 unknown */
+    PC_T_RUA = 106,        /* text */
+    PC_T_RUF = 107,        /* text */
+    PC_T_AUTH_RESULTS = 108, /* text: Authentication-Results fragment */
+    PC_T_SAMPLED_OUT = 109, /* u8: RFC 7489 pct sampling lowered the policy */
+    PC_T_PCT_ROLL = 22,    /* request u8 0..99: use instead of a random draw
+                              for pct= sampling (sent critical) */
+    /* SPF check reply (110..119), with SPF_RESULT, SPF_DOMAIN, SPF_SCOPE */
+    PC_T_SPF_MATCHED = 110, /* text: the term that decided the result */
+    PC_T_SPF_TERM_DOMAIN = 111, /* name: whose SPF record holds that term */
+    PC_T_SPF_LOOKUPS = 112, /* u32: DNS-querying terms evaluated (§4.6.4) */
+    PC_T_SPF_VOID_LOOKUPS = 113 /* u32: lookups with no answer (§4.6.4) */
+    /* 114..127 are free */
 } pc_tlv_type_t;
 
 #define PC_DUMP_MAX 256     /* entries per dump page */

@@ -123,6 +123,7 @@ static const pc_field_spec_t dmarc_eval_fields[] = {
     TEXT(PC_T_MAILFROM, 0, 1, 0, PC_TEXT_MAX),
     NAME(PC_T_HELO, 0, 1),
     NEST(PC_T_DKIM, 0, PC_DKIM_MAX, &dkim_set),
+    U8(PC_T_PCT_ROLL, 0, 1, 0, 99),
 };
 static const pc_set_spec_t dmarc_eval_req = SET("dmarc-eval", dmarc_eval_fields, dmarc_eval_rule);
 
@@ -217,6 +218,57 @@ static const pc_field_spec_t dmarc_rep_fields[] = {
 };
 static const pc_set_spec_t dmarc_rep = SET("dmarc-reply", dmarc_rep_fields, NULL);
 
+/* One identifier of a DMARC evaluation. */
+static const pc_field_spec_t align_fields[] = {
+    U8(PC_T_ALIGN_KIND, 1, 1, 1, 2),
+    NAME(PC_T_QNAME, 0, 1),
+    TEXT(PC_T_DKIM_S, 0, 1, 0, 256),
+    U8(PC_T_ALIGN_RESULT, 0, 1, 0, 7),
+    U8(PC_T_ALIGN_MODE, 0, 1, 0, 's'),
+    U8(PC_T_ALIGNED, 0, 1, 0, 2),
+    NAME(PC_T_ORG_DOMAIN, 0, 1),
+};
+static const pc_set_spec_t align_set = SET("align", align_fields, NULL);
+
+static const pc_field_spec_t dmarc_eval_rep_fields[] = {
+    U8(PC_T_DMARC_RESULT, 1, 1, 1, 5),
+    U8(PC_T_DNSSEC, 0, 1, 0, PC_DNSSEC_MAX_),
+    TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX + 128),
+    TEXT(PC_T_POLICY_TAG, 0, 1, 0, 2),
+    TEXT(PC_T_POLICY, 0, 1, 0, 16),
+    TEXT(PC_T_DISPOSITION, 0, 1, 0, 16),
+    TEXT(PC_T_RECOMMENDED, 0, 1, 0, 16),
+    U8(PC_T_TESTING, 0, 1, 0, 1),
+    U8(PC_T_PCT, 0, 1, 0, 100),
+    U8(PC_T_SAMPLED_OUT, 0, 1, 0, 1),
+    NEST(PC_T_ALIGN, 0, PC_DKIM_MAX + 1, &align_set),
+    TEXT(PC_T_RUA, 0, 1, 0, PC_TEXT_MAX),
+    TEXT(PC_T_RUF, 0, 1, 0, PC_TEXT_MAX),
+    TEXT(PC_T_AUTH_RESULTS, 0, 1, 0, PC_TEXT_MAX + 256),
+    U8(PC_T_METHOD, 0, 1, 1, 2),
+    NAME(PC_T_ORG_DOMAIN, 0, 1),
+    NAME(PC_T_POLICY_DOMAIN, 0, 1),
+    U8(PC_T_EXISTS, 0, 1, 1, 2),
+    U8(PC_T_SPF_RESULT, 0, 1, 1, PC_SPF_MAX_),
+    NAME(PC_T_SPF_DOMAIN, 0, 1),
+};
+static const pc_set_spec_t dmarc_eval_rep = SET("dmarc-eval-reply", dmarc_eval_rep_fields, NULL);
+
+/* The result of an SPF check_host() (docs/SPF.md). */
+static const pc_field_spec_t spf_check_rep_fields[] = {
+    U8(PC_T_SPF_RESULT, 1, 1, 1, PC_SPF_MAX_),
+    U8(PC_T_SPF_SCOPE, 0, 1, 1, 2),
+    NAME(PC_T_SPF_DOMAIN, 0, 1),
+    TEXT(PC_T_SPF_MATCHED, 0, 1, 1, PC_TEXT_MAX),
+    NAME(PC_T_SPF_TERM_DOMAIN, 0, 1),
+    U32(PC_T_SPF_LOOKUPS, 0, 1),
+    U32(PC_T_SPF_VOID_LOOKUPS, 0, 1),
+    TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX),
+    U8(PC_T_CACHE, 0, 1, 0, PC_CACHE_MAX_),
+    U8(PC_T_DNSSEC, 0, 1, 0, PC_DNSSEC_MAX_),
+};
+static const pc_set_spec_t spf_check_rep = SET("spf-check-reply", spf_check_rep_fields, NULL);
+
 static const pc_field_spec_t stats_rep_fields[] = {
     NEST(PC_T_STAT, 0, 256, &stat_set),
 };
@@ -272,9 +324,9 @@ const pc_set_spec_t *pc_wire_spec(uint8_t type)
     case PC_MSG_PING | PC_MSG_REPLY: return &ping_rep;
     case PC_MSG_DMARC | PC_MSG_REPLY: return &dmarc_rep;
     case PC_MSG_SPF | PC_MSG_REPLY:
-    case PC_MSG_DKIM | PC_MSG_REPLY:
-    case PC_MSG_SPF_CHECK | PC_MSG_REPLY:
-    case PC_MSG_DMARC_EVAL | PC_MSG_REPLY: return &record_rep;
+    case PC_MSG_DKIM | PC_MSG_REPLY: return &record_rep;
+    case PC_MSG_SPF_CHECK | PC_MSG_REPLY: return &spf_check_rep;
+    case PC_MSG_DMARC_EVAL | PC_MSG_REPLY: return &dmarc_eval_rep;
     case PC_MSG_STATS | PC_MSG_REPLY: return &stats_rep;
     case PC_MSG_FLUSH | PC_MSG_REPLY:
     case PC_MSG_CANCEL | PC_MSG_REPLY: return &count_rep;

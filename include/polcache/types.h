@@ -91,6 +91,17 @@ typedef enum pc_dkim_result {
 } pc_dkim_result_t;
 #define PC_DKIM_MAX_ 7
 
+/* DMARC evaluation results (RFC 9989 §4.3, RFC 8601). */
+typedef enum pc_dmarc_result {
+    PC_DMARC_R_UNSET = 0,
+    PC_DMARC_R_NONE = 1,      /* no DMARC policy applies */
+    PC_DMARC_R_PASS = 2,
+    PC_DMARC_R_FAIL = 3,
+    PC_DMARC_R_TEMPERROR = 4, /* a temporary failure on the path: defer */
+    PC_DMARC_R_PERMERROR = 5  /* the policy record is unusable */
+} pc_dmarc_result_t;
+#define PC_DMARC_R_MAX_ 5
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,9 +34,11 @@ static void run_psl_cases(json_t *cases, unsigned *n)
         env_t e;
         reply_t r;
 
-        if (json_is_string(recs)) /* "SERVFAIL": a silent server */
-            extra = extra_from(json_object(), NULL, "_dmarc.temperror.example.");
-        else
+        if (json_is_string(recs)) { /* "SERVFAIL": a silent server */
+            json_t *empty = json_object();
+            extra = extra_from(empty, NULL, "_dmarc.temperror.example.");
+            json_decref(empty);
+        } else
             extra = extra_from(recs, NULL, NULL);
         env_start(&e, extra, "psl");
         free(extra);
@@ -102,8 +104,12 @@ static void test_treewalk_vectors(void **state)
             continue;
         }
         snprintf(author, sizeof(author), "%s", author_of(v));
-        extra = extra_from(records != NULL ? records : json_object(),
-                           json_object_get(v, "exists"), NULL);
+        {
+            json_t *empty = json_object();
+            extra = extra_from(records != NULL ? records : empty, json_object_get(v, "exists"),
+                               NULL);
+            json_decref(empty);
+        }
         env_start(&e, extra, "treewalk");
         free(extra);
         ask(&e.d, author, 1, &r);

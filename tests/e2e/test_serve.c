@@ -287,17 +287,22 @@ static void test_cancel_flush_dump_stats(void **state)
     assert_true(tc_stat(c, "cache.entries") >= 3);
     assert_true(tc_stat(c, "cache.live_pages") >= 1);
 
-    /* SPF check and DMARC evaluation are not implemented yet */
+    /* an SPF check (HELO scope) gets an SPF check reply: secure.pcw has
+     * "v=spf1 ip4:192.0.2.0/24 -all" (the RFC 7208 suite is test_spf_suite) */
     {
         static const uint8_t ip[4] = {192, 0, 2, 1};
         pc_wbuf_frame_begin(&b, PC_MSG_SPF_CHECK, 0, 90);
         pc_wbuf_bytes(&b, PC_T_CLIENT_IP, ip, 4);
-        pc_wbuf_str(&b, PC_T_HELO, "mx.example");
+        pc_wbuf_str(&b, PC_T_HELO, "secure.pcw");
         assert_int_equal(pc_wbuf_frame_end(&b), 0);
         assert_int_equal(tc_send_wbuf(c, &b), 0);
         assert_int_equal(tc_read(c, 5000), 0);
-        assert_int_equal(c->msg.hdr.type, PC_MSG_ERROR_REPLY);
-        assert_int_equal((int)pc_tlv_i32(pc_msg_find(&c->msg, PC_T_ERROR_CODE)), PC_ENOTIMPL);
+        assert_int_equal(c->msg.hdr.type, PC_MSG_SPF_CHECK | PC_MSG_REPLY);
+        assert_int_equal(tc_u8(c, PC_T_SPF_RESULT), PC_SPF_PASS);
+        assert_int_equal(tc_u8(c, PC_T_SPF_SCOPE), 2);
+        assert_int_equal(tc_u8(c, PC_T_DNSSEC), PC_DNSSEC_SECURE);
+        assert_string_equal(tc_text(c, PC_T_SPF_MATCHED, buf, sizeof(buf)), "ip4:192.0.2.0/24");
+        assert_string_equal(tc_text(c, PC_T_SPF_DOMAIN, buf, sizeof(buf)), "secure.pcw");
     }
     pc_wbuf_free(&b);
     tc_close(c);

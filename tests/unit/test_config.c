@@ -148,7 +148,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.lookup.timeout_ms, 3000);
     assert_int_equal(c.lookup.max_upstream, 1000);
     assert_int_equal(c.map_size, 1u << 30);
-    assert_int_equal(c.durability, PC_DURABLE_NOMETASYNC);
+    assert_int_equal(c.durability, PC_DURABLE_NOSYNC);
     /* an empty file gives the defaults, with its name as source */
     {
         pc_config_t e;

@@ -89,6 +89,34 @@ static void b_spf_check_req(pc_wbuf_t *b)
     pc_wbuf_str(b, PC_T_HELO, "mx.example.org");
 }
 
+static void b_spf_check_rep(pc_wbuf_t *b)
+{
+    pc_wbuf_frame_begin(b, PC_MSG_SPF_CHECK | PC_MSG_REPLY, 0, 8);
+    pc_wbuf_u8(b, PC_T_SPF_RESULT, PC_SPF_PASS);
+    pc_wbuf_u8(b, PC_T_SPF_SCOPE, 1);
+    pc_wbuf_str(b, PC_T_SPF_DOMAIN, "example.org");
+    pc_wbuf_str(b, PC_T_SPF_MATCHED, "include:_spf.example.net");
+    pc_wbuf_str(b, PC_T_SPF_TERM_DOMAIN, "example.org");
+    pc_wbuf_u32(b, PC_T_SPF_LOOKUPS, 2);
+    pc_wbuf_u32(b, PC_T_SPF_VOID_LOOKUPS, 0);
+    pc_wbuf_u8(b, PC_T_CACHE, PC_CACHE_HIT);
+    pc_wbuf_u8(b, PC_T_DNSSEC, PC_DNSSEC_SECURE);
+}
+
+static void b_spf_check_rep_temperror(pc_wbuf_t *b)
+{
+    pc_wbuf_frame_begin(b, PC_MSG_SPF_CHECK | PC_MSG_REPLY, 0, 9);
+    pc_wbuf_u8(b, PC_T_SPF_RESULT, PC_SPF_TEMPERROR);
+    pc_wbuf_u8(b, PC_T_SPF_SCOPE, 2);
+    pc_wbuf_str(b, PC_T_SPF_DOMAIN, "mx.example.org");
+    pc_wbuf_u32(b, PC_T_SPF_LOOKUPS, 1);
+    pc_wbuf_u32(b, PC_T_SPF_VOID_LOOKUPS, 0);
+    pc_wbuf_str(b, PC_T_WHY, "'a:relay.example.net' in the SPF record of mx.example.org: "
+                "DNS failure: upstream timeout");
+    pc_wbuf_u8(b, PC_T_CACHE, PC_CACHE_MISS);
+    pc_wbuf_u8(b, PC_T_DNSSEC, PC_DNSSEC_SECURE);
+}
+
 static void b_dmarc_eval_req(pc_wbuf_t *b)
 {
     pc_wbuf_frame_begin(b, PC_MSG_DMARC_EVAL, 0, 9);
@@ -155,6 +183,8 @@ static const struct golden goldens[] = {
     {"dmarc-discover-request", b_dmarc_discover, 0, 0, 1},
     {"dkim-request-nocache", b_dkim_req, 0, 0, 0},
     {"spf-check-request", b_spf_check_req, 0, 0, 0},
+    {"spf-check-reply", b_spf_check_rep, 0, 0, 0},
+    {"spf-check-reply-temperror", b_spf_check_rep_temperror, 0, 0, 0},
     {"dmarc-eval-request", b_dmarc_eval_req, 0, 0, 0},
     {"flush-all-request", b_flush_all, 0, 0, 0},
     {"dump-request", b_dump_req, 0, 0, 0},

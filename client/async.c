@@ -1,0 +1,104 @@
+/*
+ * async.c - the non-blocking API: submit with a callback, cancel, and
+ * pc_client_process(), which does the connection's work for the caller's
+ * event loop and then runs the callbacks of completed requests, outside
+ * the lock, in the caller's thread.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+
+static void drain(int fd)
+{
+    uint64_t v;
+    while (fd >= 0 && read(fd, &v, sizeof(v)) > 0)
+        ;
+}
+
+int pc_client_query_async(pc_client_t *c, const pc_query_t *q, unsigned timeout_ms,
+                          pc_result_cb cb, void *arg, uint32_t *id)
+{
+    pcc_reqspec_t spec;
+    pcc_req_t *r;
+    int rc;
+
+    if (id != NULL)
+        *id = 0;
+    if (c == NULL || cb == NULL)
+        return PC_EINVAL;
+    if ((rc = pcc_query_spec(q, &spec)) != 0)
+        return rc;
+    r = pcc_req_new(PCC_MODE_ASYNC);
+    if (r == NULL)
+        return PC_ENOMEM;
+    r->cb = cb;
+    r->arg = arg;
+    pcc_lock(c);
+    rc = pcc_req_submit(c, r, &spec, timeout_ms);
+    if (rc == 0 && id != NULL)
+        *id = r->id; /* r may already be done (daemon gone), still unfreed */
+    pcc_unlock(c);
+    if (rc != 0)
+        pcc_req_free(r, 1);
+    return rc;
+}
+
+int pc_client_cancel(pc_client_t *c, uint32_t id)
+{
+    pcc_req_t *r;
+    int rc = PC_ENOENT;
+
+    if (pcc_lock(c) != 0)
+        return PC_EINVAL;
+    r = pcc_req_find(c, id);
+    if (r != NULL && r->mode == PCC_MODE_ASYNC) {
+        /* async requests are record requests: the daemon drops its waiter */
+        pcc_req_finish(c, r, PC_ECANCELED, NULL);
+        pcc_conn_send_cancel(c, id);
+        rc = 0;
+    }
+    pcc_unlock(c);
+    return rc;
+}
+
+int pc_client_process(pc_client_t *c)
+{
+    pcc_reqlist_t done;
+    pcc_req_t *r;
+    int n = 0;
+
+    if (pcc_lock(c) != 0)
+        return PC_EINVAL;
+    drain(c->notifyfd);
+    if (c->timerfd >= 0) {
+        uint64_t ticks;
+        if (read(c->timerfd, &ticks, sizeof(ticks)) > 0)
+            c->armed = 0; /* it fired: arm again below */
+    }
+    if (c->sock >= 0) {
+        pcc_conn_read(c);
+        pcc_conn_flush(c);
+    }
+    pcc_req_expire(c, pcc_now_ms());
+    pcc_req_arm_timer(c);
+    done = c->done;
+    memset(&c->done, 0, sizeof(c->done));
+    pcc_unlock(c);
+
+    while ((r = done.head) != NULL) {
+        pc_result_t *res = r->reply.record;
+        pcc_list_remove(&done, r);
+        r->reply.record = NULL;
+        r->cb(r->arg, r->err, r->err == 0 ? res : NULL);
+        if (r->err != 0)
+            pc_result_free(res);
+        pcc_req_free(r, 1);
+        n++;
+        pthread_mutex_lock(&c->mu);
+        c->pending_async--;
+        pthread_mutex_unlock(&c->mu);
+    }
+    return n;
+}
