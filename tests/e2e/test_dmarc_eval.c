@@ -36,10 +36,12 @@ static const char eval_world[] =
     " [\"x.psdn.ev.\", 300, \"A\", \"192.0.2.4\"],"
     " [\"_dmarc.multi.ev.\", 300, \"TXT\", \"v=DMARC1; p=reject\"],"
     " [\"_dmarc.multi.ev.\", 300, \"TXT\", \"v=DMARC1; p=none\"],"
-    " [\"norec.ev.\", 300, \"A\", \"192.0.2.5\"]"
+    " [\"norec.ev.\", 300, \"A\", \"192.0.2.5\"],"
+    " [\"rel.ev.\", 300, \"TXT\", \"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all\"]"
     "]},"
-    " {\"name\": \"slow.ev.\", \"mode\": \"unsigned\", \"records\": []}],"
-    " \"silent\": [\"_dmarc.slow.ev.\"]}";
+    " {\"name\": \"slow.ev.\", \"mode\": \"unsigned\", \"records\": []},"
+    " {\"name\": \"spfslow.ev.\", \"mode\": \"unsigned\", \"records\": []}],"
+    " \"silent\": [\"_dmarc.slow.ev.\", \"spfslow.ev.\"]}";
 
 static pworld_t W;
 static dproc_t D, P; /* tree-walk daemon, PSL-mode daemon */
@@ -273,6 +275,59 @@ static void test_none_temperror_bogus(void **state)
     dproc_cleanup(&m);
 }
 
+/* The SPF part run by polcached itself from the client IP, MAIL FROM, HELO. */
+static void eval_run(dproc_t *d, const char *from, const uint8_t *ip, size_t iplen,
+                     const char *mailfrom, const char *helo, verdict_t *v, long *spf)
+{
+    pc_wbuf_t b;
+
+    memset(v, 0, sizeof(*v));
+    assert_int_equal(tc_connect(C, d->sock, 2000), 0);
+    pc_wbuf_init(&b, 0);
+    pc_wbuf_frame_begin(&b, PC_MSG_DMARC_EVAL, 0, 10);
+    pc_wbuf_str(&b, PC_T_DOMAIN, from);
+    pc_wbuf_bytes(&b, PC_T_CLIENT_IP, ip, iplen);
+    pc_wbuf_str(&b, PC_T_MAILFROM, mailfrom);
+    pc_wbuf_str(&b, PC_T_HELO, helo);
+    assert_int_equal(pc_wbuf_frame_end(&b), 0);
+    assert_int_equal(tc_send_wbuf(C, &b), 0);
+    pc_wbuf_free(&b);
+    assert_int_equal(tc_read(C, 20000), 0);
+    assert_int_equal(C->msg.hdr.type, PC_MSG_DMARC_EVAL | PC_MSG_REPLY);
+    v->result = (int)tc_u8(C, PC_T_DMARC_RESULT);
+    tc_text(C, PC_T_AUTH_RESULTS, v->ar, sizeof(v->ar));
+    tc_text(C, PC_T_RECOMMENDED, v->rec, sizeof(v->rec));
+    *spf = tc_u8(C, PC_T_SPF_RESULT);
+    printf("  run-spf %-10s %-22s -> spf %ld, %s\n", from, mailfrom, *spf, v->ar);
+    tc_close(C);
+}
+
+static void test_spf_run_by_daemon(void **state)
+{
+    static const uint8_t in4[4] = {192, 0, 2, 55}, out4[4] = {198, 51, 100, 7};
+    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 56};
+    static const uint8_t in6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+    verdict_t v;
+    long spf;
+    (void)state;
+
+    eval_run(&D, "rel.ev", in4, 4, "bounce@rel.ev", "mx.example", &v, &spf);
+    assert_int_equal(spf, PC_SPF_PASS);
+    assert_int_equal(v.result, PC_DMARC_R_PASS);
+    eval_run(&D, "rel.ev", mapped, 16, "bounce@rel.ev", "mx.example", &v, &spf);
+    assert_int_equal(spf, PC_SPF_PASS); /* IPv4-mapped is checked as IPv4 */
+    eval_run(&D, "rel.ev", in6, 16, "bounce@rel.ev", "mx.example", &v, &spf);
+    assert_int_equal(spf, PC_SPF_PASS);
+    eval_run(&D, "rel.ev", out4, 4, "bounce@rel.ev", "mx.example", &v, &spf);
+    assert_int_equal(spf, PC_SPF_FAIL);
+    assert_int_equal(v.result, PC_DMARC_R_FAIL);
+    assert_string_equal(v.rec, "reject");
+    /* the SPF part times out: temperror, never fail */
+    eval_run(&D, "rel.ev", out4, 4, "bounce@spfslow.ev", "mx.example", &v, &spf);
+    assert_int_equal(spf, PC_SPF_TEMPERROR);
+    assert_int_equal(v.result, PC_DMARC_R_TEMPERROR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_pct_modes),
         cmocka_unit_test(test_psd_organizations),
         cmocka_unit_test(test_none_temperror_bogus),
+        cmocka_unit_test(test_spf_run_by_daemon),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
