@@ -56,11 +56,11 @@ configure_build() { # dir, extra cmake args...
 
 # Run ctest in a build tree; add its counts to the totals.
 total_pass=0 total_fail=0 total_skip=0
-run_ctest() { # dir, label, ctest args...
-  local dir=$1 label=$2 out rc=0
-  shift 2
+run_ctest() { # dir, label, time budget (s), ctest args...
+  local dir=$1 label=$2 budget=$3 out rc=0
+  shift 3
   out=$(mktemp)
-  (cd "$dir" && ctest --output-on-failure "$@") 2>&1 | tee "$out" || rc=$?
+  (cd "$dir" && timeout "$budget" ctest --output-on-failure "$@") 2>&1 | tee "$out" || rc=$?
   local line pass fail tot skip
   line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -1 || true)
   if [ -z "$line" ]; then
@@ -97,19 +97,19 @@ cmd_test() {
   stop_system_services
   export PC_CONFORMANCE_DIR=${PC_CONFORMANCE_DIR:-$(cd "$top/.." && pwd)/shared/conformance}
 
-  log "stage 1: gcc build and tests"
+  log "stage 1: gcc build and tests (budget 15 min)"
   configure_build "$top/build" -DBUILD_TESTING=ON
-  run_ctest "$top/build" gcc -LE fuzz --timeout 300 || rc=1
+  run_ctest "$top/build" gcc 900 -LE fuzz --timeout 300 || rc=1
 
   nfuzz=$(find "$top/tests/fuzz" -maxdepth 1 -name 'fuzz_*.c' | wc -l)
   per=$(( ${PC_FUZZ_TOTAL:-150} / (nfuzz > 0 ? nfuzz : 1) ))
   [ "$per" -gt 30 ] && per=30
   [ "$per" -lt 3 ] && per=3
-  log "stage 2: clang ASan+UBSan build, the same tests, and ${per}s of libFuzzer per target"
+  log "stage 2: clang ASan+UBSan build, the same tests, and ${per}s of libFuzzer per target (budget 25 min)"
   CC=clang configure_build "$top/build-san" -DBUILD_TESTING=ON -DPC_SANITIZE=ON \
     -DPC_FUZZ=ON -DPC_FUZZ_SECONDS="$per"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_ctest "$top/build-san" sanitizer --timeout 600 || rc=1
+    run_ctest "$top/build-san" sanitizer 1500 --timeout 600 || rc=1
 
   log "all stages took $((SECONDS - start))s"
   echo "summary: ${total_pass} passed, ${total_fail} failed, ${total_skip} skipped"
