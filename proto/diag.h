@@ -42,6 +42,13 @@ typedef struct pc_warnings {
 typedef int (*pc_field_cb)(void *arg, const char *name, const char *value,
                            unsigned flags);
 
+/*
+ * pc_diag_show - a printable, bounded rendering of record octets for
+ * messages: printable ASCII as is, others (and backslash) as \xHH, "..."
+ * when cut. Writes a NUL-terminated string into buf; returns buf.
+ */
+const char *pc_diag_show(char *buf, size_t cap, const char *s, size_t n);
+
 void pc_perr_set(pc_perr_t *e, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pc_warn_add(pc_warnings_t *w, const char *code, const char *fmt, ...)

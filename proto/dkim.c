@@ -79,28 +79,6 @@ static int ieq(const char *s, size_t n, const char *lit)
     return 1;
 }
 
-/* Printable, bounded rendering of record bytes for messages. */
-static const char *show(char *buf, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0, i;
-
-    for (i = 0; i < n && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-            buf[o++] = (char)ch;
-        } else {
-            snprintf(buf + o, cap - o, "\\x%02x", ch);
-            o += 4;
-        }
-    }
-    if (i < n && o + 4 <= cap) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 static void trim(const char *t, size_t *a, size_t *b)
 {
     while (*a < *b && is_fws(t[*a]))
@@ -128,7 +106,7 @@ static int syntax(dkim_ctx_t *c, size_t at, const char *what,
     char shown[64];
 
     pc_perr_set(c->err, at, "%s: '%s'", what,
-                show(shown, sizeof(shown), s, n));
+                pc_diag_show(shown, sizeof(shown), s, n));
     return PC_ERECORD;
 }
 
@@ -141,7 +119,7 @@ static void keep_name(dkim_ctx_t *c, pc_dkim_names_t *l, const char *tag,
         l->dropped++;
         pc_warn_add(&c->d->warnings, "list-limit",
                     "%s: '%s' not kept (at most %d names of %d bytes)", tag,
-                    show(shown, sizeof(shown), s, n), PC_DKIM_NAMES_MAX,
+                    pc_diag_show(shown, sizeof(shown), s, n), PC_DKIM_NAMES_MAX,
                     PC_DKIM_NAME_LEN - 1);
         return;
     }
@@ -160,7 +138,7 @@ static void unknown_name(dkim_ctx_t *c, const char *code, const char *tag,
     for (; *known != NULL; known++)
         if (ieq(s, n, *known))
             hint = *known;
-    show(shown, sizeof(shown), s, n);
+    pc_diag_show(shown, sizeof(shown), s, n);
     if (hint != NULL)
         pc_warn_add(&c->d->warnings, code, "%s: '%s' ignored: values are "
                     "case-sensitive (RFC 6376 §3.2), '%s' was meant?", tag,
@@ -359,7 +337,7 @@ static int segment(dkim_ctx_t *c, size_t a, size_t b, int last)
             break;
     if (i == DKIM_NTAGS) {
         pc_warn_add(&c->d->warnings, "unknown-tag", "unknown tag '%s' "
-                    "ignored", show(shown, sizeof(shown), t + a, ne - a));
+                    "ignored", pc_diag_show(shown, sizeof(shown), t + a, ne - a));
         return 0;
     }
     if (c->seen & dkim_tags[i].bit)

@@ -61,28 +61,6 @@ static int ieq(const char *s, size_t n, const char *lit)
     return lit[n] == '\0';
 }
 
-/* Printable, bounded rendering of record bytes for warning texts. */
-static const char *show(char *buf, size_t cap, const char *s, size_t n)
-{
-    size_t o = 0, i;
-
-    for (i = 0; i < n && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
-            buf[o++] = (char)ch;
-        } else {
-            snprintf(buf + o, cap - o, "\\x%02x", ch);
-            o += 4;
-        }
-    }
-    if (i < n && o + 4 <= cap) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 /* Trim WSP on both ends of [*a, *b). */
 static void trim(const char *t, size_t *a, size_t *b)
 {
@@ -343,7 +321,7 @@ static void uri_item(dmarc_ctx_t *c, pc_dmarc_urilist_t *l, const char *tag,
         l->invalid++;
         pc_warn_add(&c->d->warnings, "uri-invalid",
                     "%s: '%s' is not a valid DMARC URI; dropped", tag,
-                    show(shown, sizeof(shown), s, n));
+                    pc_diag_show(shown, sizeof(shown), s, n));
         return;
     }
     l->valid++;
@@ -351,15 +329,15 @@ static void uri_item(dmarc_ctx_t *c, pc_dmarc_urilist_t *l, const char *tag,
         pc_warn_add(&c->d->warnings, "uri-size-limit",
                     "%s: the '!size' suffix of '%s' is obsolete and ignored "
                     "by RFC 9989 reporters", tag,
-                    show(shown, sizeof(shown), s, n));
+                    pc_diag_show(shown, sizeof(shown), s, n));
     if (!ieq(s, scheme, "mailto"))
         pc_warn_add(&c->d->warnings, "uri-scheme",
                     "%s: '%s' is not a mailto: URI; receivers need not "
-                    "support it", tag, show(shown, sizeof(shown), s, ulen));
+                    "support it", tag, pc_diag_show(shown, sizeof(shown), s, ulen));
     if (l->n >= PC_DMARC_URIS_MAX || ulen >= PC_DMARC_URI_LEN) {
         pc_warn_add(&c->d->warnings, "uri-limit",
                     "%s: '%s' not kept (at most %d URIs of %d bytes)", tag,
-                    show(shown, sizeof(shown), s, ulen), PC_DMARC_URIS_MAX,
+                    pc_diag_show(shown, sizeof(shown), s, ulen), PC_DMARC_URIS_MAX,
                     PC_DMARC_URI_LEN - 1);
         return;
     }
@@ -510,7 +488,7 @@ static int known_tag(dmarc_ctx_t *c, const dmarc_tag_t *tag, size_t at,
         c->policy_pos = va;
     pc_warn_add(&d->warnings, "invalid-value",
                 "%s='%s' is not valid; %s%s", tag->name,
-                show(shown, sizeof(shown), c->t + va, vb - va),
+                pc_diag_show(shown, sizeof(shown), c->t + va, vb - va),
                 tag->deflt[0] != '\0' ? "using the default " : "ignored",
                 tag->deflt);
     return 0;
@@ -544,7 +522,7 @@ static int segment(dmarc_ctx_t *c, size_t a, size_t b, int last,
     if (eq == b || ne == a || va != ne) {
         pc_warn_add(&c->d->warnings, "malformed-tag",
                     "'%s' at offset %zu is not a tag=value pair; ignored",
-                    show(shown, sizeof(shown), t + a, b - a), a);
+                    pc_diag_show(shown, sizeof(shown), t + a, b - a), a);
         return 0;
     }
     va = eq + 1;
@@ -554,7 +532,7 @@ static int segment(dmarc_ctx_t *c, size_t a, size_t b, int last,
     if (tag == NULL) {
         pc_warn_add(&c->d->warnings, "unknown-tag",
                     "unknown tag '%s' ignored",
-                    show(shown, sizeof(shown), t + a, ne - a));
+                    pc_diag_show(shown, sizeof(shown), t + a, ne - a));
         return 0;
     }
     if (tag->parse == NULL) { /* a second v= */
