@@ -58,7 +58,15 @@ enum {
     CLI_O_DNSSEC = 1u << 6,  /* --dnssec STATE (dump) */
     CLI_O_EXPIRED = 1u << 7, /* --expired (dump) */
     CLI_O_FRESH = 1u << 8,   /* --fresh (dump) */
-    CLI_O_PAGE = 1u << 9     /* --page-size N (dump) */
+    CLI_O_PAGE = 1u << 9,    /* --page-size N (dump) */
+    CLI_O_FROM = 1u << 10,   /* --from DOMAIN (eval) */
+    CLI_O_SPF = 1u << 11,    /* --spf RESULT:DOMAIN (eval) */
+    CLI_O_SCOPE = 1u << 12,  /* --spf-scope mailfrom|helo (eval) */
+    CLI_O_DKIM = 1u << 13,   /* --dkim RESULT:DOMAIN[:SELECTOR] (eval) */
+    CLI_O_IP = 1u << 14,     /* --ip ADDRESS (eval) */
+    CLI_O_MAILFROM = 1u << 15, /* --mailfrom ADDRESS (eval) */
+    CLI_O_HELO = 1u << 16,   /* --helo NAME (eval) */
+    CLI_O_ROLL = 1u << 17    /* --pct-roll N (eval) */
 };
 
 typedef struct cli {
@@ -73,6 +81,10 @@ typedef struct cli {
     unsigned seen;         /* CLI_O_* given on the command line */
     int method;            /* --method: PC_METHOD_* (0: the daemon's) */
     pc_dump_filter_t filter; /* dump options */
+    pc_eval_query_t eval;  /* eval options */
+    pc_eval_dkim_t dkim[PC_EVAL_DKIM_MAX];
+    char spf_arg[1100];    /* --spf, split into result and domain */
+    char dkim_arg[PC_EVAL_DKIM_MAX][1100]; /* each --dkim, split */
     const char *cmd_name;  /* the command, for messages and "command" */
 } cli_t;
 
@@ -109,6 +121,18 @@ int cli_cmd_dkim(cli_t *cli, int argc, char **argv);
 int cli_cmd_stats(cli_t *cli, int argc, char **argv);
 int cli_cmd_flush(cli_t *cli, int argc, char **argv);
 int cli_cmd_dump(cli_t *cli, int argc, char **argv);
+int cli_cmd_check_spf(cli_t *cli, int argc, char **argv);
+int cli_check_eval(cli_t *cli, int argc, char **argv);
+/* the parsers of eval's options (cmd_eval.c): 0, or -1 for a bad value */
+int cli_opt_from(cli_t *cli, const char *arg);
+int cli_opt_spf(cli_t *cli, const char *arg);
+int cli_opt_scope(cli_t *cli, const char *arg);
+int cli_opt_dkim(cli_t *cli, const char *arg);
+int cli_opt_ip(cli_t *cli, const char *arg);
+int cli_opt_mailfrom(cli_t *cli, const char *arg);
+int cli_opt_helo(cli_t *cli, const char *arg);
+int cli_opt_roll(cli_t *cli, const char *arg);
+int cli_cmd_eval(cli_t *cli, int argc, char **argv);
 
 /* ---- record.c: what the three record commands share ---- */
 /* The exit code a record result's outcome gives. */
@@ -169,5 +193,10 @@ const char *cli_rtype_name(pc_rtype_t t);
 /* The value of a name, or -1: the inverses for option values. */
 int cli_rtype_parse(const char *s);
 int cli_dnssec_parse(const char *s);
+const char *cli_spf_result_name(pc_spf_result_t r);
+int cli_spf_result_parse(const char *s);
+const char *cli_dkim_result_name(pc_dkim_result_t r);
+int cli_dkim_result_parse(const char *s, size_t n);
+const char *cli_dmarc_result_name(pc_dmarc_result_t r);
 
 #endif /* PC_CLI_H */

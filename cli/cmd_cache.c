@@ -154,9 +154,6 @@ int cli_cmd_dump(cli_t *cli, int argc, char **argv)
     if (cli->json) {
         json_filter(cli);
         cli_json_arr_begin(&cli->jw, "entries");
-    } else {
-        cli_out_heading(cli, "%-5s  %-*s %-10s %-8s %7s %6s", "TYPE", NAME_COL, "NAME", "OUTCOME",
-                        "DNSSEC", "TTL", "AGE");
     }
     do {
         rc = pc_client_dump(cli->client, &cli->filter, prev, cli->timeout_ms, &page);
@@ -164,7 +161,9 @@ int cli_cmd_dump(cli_t *cli, int argc, char **argv)
         prev = page;
         if (rc != 0)
             break;
-        pages++;
+        if (pages++ == 0 && !cli->json) /* the heading once the daemon answers */
+            cli_out_heading(cli, "%-5s  %-*s %-10s %-8s %7s %6s", "TYPE", NAME_COL, "NAME",
+                            "OUTCOME", "DNSSEC", "TTL", "AGE");
         for (size_t i = 0; i < page->count; i++) {
             if (cli->json)
                 json_entry(cli, &page->entries[i]);
@@ -179,7 +178,7 @@ int cli_cmd_dump(cli_t *cli, int argc, char **argv)
         cli_json_uint(&cli->jw, "count", count);
         cli_json_uint(&cli->jw, "pages", pages);
         cli_json_bool(&cli->jw, "complete", rc == 0);
-    } else {
+    } else if (pages > 0) {
         fprintf(cli->out, "%zu %s%s\n", count, count == 1 ? "entry" : "entries",
                 rc == 0 ? "" : " (incomplete: the dump failed)");
     }

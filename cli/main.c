@@ -58,10 +58,16 @@ static const cli_opt_t options[] = {
     {"expired", 'e', NULL, CLI_O_EXPIRED, NULL, "only expired entries"},
     {"fresh", 'f', NULL, CLI_O_FRESH, NULL, "only entries within their TTL"},
     {"page-size", 0, "N", CLI_O_PAGE, opt_page, "entries per request, 1..256"},
+    {"from", 0, "DOMAIN", CLI_O_FROM, cli_opt_from, "eval: the RFC 5322 From domain"},
+    {"spf", 0, "RESULT:DOMAIN", CLI_O_SPF, cli_opt_spf, "eval: the filter's SPF result"},
+    {"spf-scope", 0, "mailfrom|helo", CLI_O_SCOPE, cli_opt_scope, "eval: what --spf checked"},
+    {"dkim", 0, "RESULT:D[:S]", CLI_O_DKIM, cli_opt_dkim, "eval: a DKIM result (up to 16)"},
+    {"ip", 0, "ADDRESS", CLI_O_IP, cli_opt_ip, "eval: polcached runs SPF for"},
+    {"mailfrom", 0, "ADDRESS", CLI_O_MAILFROM, cli_opt_mailfrom, "eval: ... this MAIL FROM"},
+    {"helo", 0, "NAME", CLI_O_HELO, cli_opt_helo, "eval: ... and this HELO"},
+    {"pct-roll", 0, "N", CLI_O_ROLL, cli_opt_roll, "eval: the pct= draw, 0..99 (tests)"},
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
-#define OPT_HELP 5
-#define OPT_VERSION 6
 
 /* ---------------------------------------------------------------- commands */
 
@@ -90,6 +96,12 @@ static const cli_cmd_t commands[] = {
     {"dump", "[--type T] [--suffix S] [--dnssec STATE] [--expired|--fresh]", 0, 0,
      CLI_O_TYPE | CLI_O_SUFFIX | CLI_O_DNSSEC | CLI_O_EXPIRED | CLI_O_FRESH | CLI_O_PAGE,
      cli_check_dump, cli_cmd_dump, "list the cache's entries"},
+    {"check-spf", "IP MAILFROM [HELO]", 2, 3, CLI_O_NOCACHE, NULL, cli_cmd_check_spf,
+     "SPF check_host() for a client and sender"},
+    {"eval", "--from D (--spf R:D | --ip IP --mailfrom M) [--dkim R:D:S]", 0, 0,
+     CLI_O_FROM | CLI_O_SPF | CLI_O_SCOPE | CLI_O_DKIM | CLI_O_IP | CLI_O_MAILFROM |
+         CLI_O_HELO | CLI_O_ROLL | CLI_O_NOCACHE,
+     cli_check_eval, cli_cmd_eval, "the DMARC verdict for one message"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -262,11 +274,13 @@ static int parse_options(cli_t *cli, int argc, char **argv)
             if (c == 256 + (int)i || (options[i].letter != 0 && c == options[i].letter))
                 o = &options[i];
         }
-        if (o == &options[OPT_HELP]) {
+        if (o == NULL) /* getopt returned a value of no option of ours */
+            return usage_error("cannot parse the options");
+        if (strcmp(o->name, "help") == 0) {
             usage(stdout);
             return EX_OK;
         }
-        if (o == &options[OPT_VERSION]) {
+        if (strcmp(o->name, "version") == 0) {
             printf("dmarc-query %s\n", PC_VERSION);
             return EX_OK;
         }

@@ -310,3 +310,54 @@ int cli_dnssec_parse(const char *s)
     }
     return -1;
 }
+
+static const char *const spf_results[] = {
+    [PC_SPF_UNSET] = "unset",       [PC_SPF_NONE] = "none",   [PC_SPF_NEUTRAL] = "neutral",
+    [PC_SPF_PASS] = "pass",         [PC_SPF_FAIL] = "fail",   [PC_SPF_SOFTFAIL] = "softfail",
+    [PC_SPF_TEMPERROR] = "temperror", [PC_SPF_PERMERROR] = "permerror",
+};
+
+const char *cli_spf_result_name(pc_spf_result_t r)
+{
+    return (int)r >= 0 && r <= PC_SPF_MAX_ ? spf_results[r] : "unknown";
+}
+
+int cli_spf_result_parse(const char *s)
+{
+    for (int i = PC_SPF_NONE; i <= PC_SPF_MAX_; i++) {
+        if (strcasecmp(s, spf_results[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static const char *const dkim_results[] = {
+    [PC_DKIM_UNSET] = "unset",   [PC_DKIM_NONE] = "none",       [PC_DKIM_PASS] = "pass",
+    [PC_DKIM_FAIL] = "fail",     [PC_DKIM_POLICY] = "policy",   [PC_DKIM_NEUTRAL] = "neutral",
+    [PC_DKIM_TEMPERROR] = "temperror", [PC_DKIM_PERMERROR] = "permerror",
+};
+
+const char *cli_dkim_result_name(pc_dkim_result_t r)
+{
+    return (int)r >= 0 && r <= PC_DKIM_MAX_ ? dkim_results[r] : "unknown";
+}
+
+int cli_dkim_result_parse(const char *s, size_t n)
+{
+    for (int i = PC_DKIM_NONE; i <= PC_DKIM_MAX_; i++) {
+        if (strlen(dkim_results[i]) == n && strncasecmp(s, dkim_results[i], n) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static const char *const dmarc_results[] = {
+    [PC_DMARC_R_UNSET] = "unset", [PC_DMARC_R_NONE] = "none", [PC_DMARC_R_PASS] = "pass",
+    [PC_DMARC_R_FAIL] = "fail",   [PC_DMARC_R_TEMPERROR] = "temperror",
+    [PC_DMARC_R_PERMERROR] = "permerror",
+};
+
+const char *cli_dmarc_result_name(pc_dmarc_result_t r)
+{
+    return (int)r >= 0 && r <= PC_DMARC_R_MAX_ ? dmarc_results[r] : "unknown";
+}

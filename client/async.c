@@ -17,6 +17,23 @@ static void drain(int fd)
         ;
 }
 
+/* Accept an async request whose callback is set in r: submit it under
+ * the lock, or free it. */
+static int submit(pc_client_t *c, pcc_req_t *r, const pcc_reqspec_t *spec,
+                  unsigned timeout_ms, uint32_t *id)
+{
+    int rc;
+
+    pcc_lock(c);
+    rc = pcc_req_submit(c, r, spec, timeout_ms);
+    if (rc == 0 && id != NULL)
+        *id = r->id; /* r may already be done (daemon gone), still unfreed */
+    pcc_unlock(c);
+    if (rc != 0)
+        pcc_req_free(r, 1);
+    return rc;
+}
+
 int pc_client_query_async(pc_client_t *c, const pc_query_t *q, unsigned timeout_ms,
                           pc_result_cb cb, void *arg, uint32_t *id)
 {
@@ -35,15 +52,51 @@ int pc_client_query_async(pc_client_t *c, const pc_query_t *q, unsigned timeout_
         return PC_ENOMEM;
     r->cb = cb;
     r->arg = arg;
-    pcc_lock(c);
-    rc = pcc_req_submit(c, r, &spec, timeout_ms);
-    if (rc == 0 && id != NULL)
-        *id = r->id; /* r may already be done (daemon gone), still unfreed */
-    pcc_unlock(c);
-    if (rc != 0)
-        pcc_req_free(r, 1);
-    return rc;
+    return submit(c, r, &spec, timeout_ms, id);
 }
+
+int pc_client_spf_check_async(pc_client_t *c, const pc_spf_query_t *q, unsigned timeout_ms,
+                              pc_spf_check_cb cb, void *arg, uint32_t *id)
+{
+    pcc_reqspec_t spec;
+    pcc_req_t *r;
+    int rc;
+
+    if (id != NULL)
+        *id = 0;
+    if (c == NULL || cb == NULL)
+        return PC_EINVAL;
+    if ((rc = pcc_spf_spec(q, &spec)) != 0)
+        return rc;
+    r = pcc_req_new(PCC_MODE_ASYNC);
+    if (r == NULL)
+        return PC_ENOMEM;
+    r->spf_cb = cb;
+    r->arg = arg;
+    return submit(c, r, &spec, timeout_ms, id);
+}
+
+int pc_client_eval_async(pc_client_t *c, const pc_eval_query_t *q, unsigned timeout_ms,
+                         pc_eval_cb cb, void *arg, uint32_t *id)
+{
+    pcc_reqspec_t spec;
+    pcc_req_t *r;
+    int rc;
+
+    if (id != NULL)
+        *id = 0;
+    if (c == NULL || cb == NULL)
+        return PC_EINVAL;
+    if ((rc = pcc_eval_spec(q, &spec)) != 0)
+        return rc;
+    r = pcc_req_new(PCC_MODE_ASYNC);
+    if (r == NULL)
+        return PC_ENOMEM;
+    r->eval_cb = cb;
+    r->arg = arg;
+    return submit(c, r, &spec, timeout_ms, id);
+}
+
 
 int pc_client_cancel(pc_client_t *c, uint32_t id)
 {
@@ -61,6 +114,27 @@ int pc_client_cancel(pc_client_t *c, uint32_t id)
     }
     pcc_unlock(c);
     return rc;
+}
+
+/* Call r's callback with its result, which passes to the callee (an
+ * error never carries one). */
+static void deliver(pcc_req_t *r)
+{
+    pcc_reply_t *rep = &r->reply;
+
+    if (r->spf_cb != NULL) {
+        pc_spf_check_t *res = r->err == 0 ? rep->spf : NULL;
+        rep->spf = r->err == 0 ? NULL : rep->spf;
+        r->spf_cb(r->arg, r->err, res);
+    } else if (r->eval_cb != NULL) {
+        pc_eval_result_t *res = r->err == 0 ? rep->eval : NULL;
+        rep->eval = r->err == 0 ? NULL : rep->eval;
+        r->eval_cb(r->arg, r->err, res);
+    } else {
+        pc_result_t *res = r->err == 0 ? rep->record : NULL;
+        rep->record = r->err == 0 ? NULL : rep->record;
+        r->cb(r->arg, r->err, res);
+    }
 }
 
 int pc_client_process(pc_client_t *c)
@@ -88,12 +162,8 @@ int pc_client_process(pc_client_t *c)
     pcc_unlock(c);
 
     while ((r = done.head) != NULL) {
-        pc_result_t *res = r->reply.record;
         pcc_list_remove(&done, r);
-        r->reply.record = NULL;
-        r->cb(r->arg, r->err, r->err == 0 ? res : NULL);
-        if (r->err != 0)
-            pc_result_free(res);
+        deliver(r);
         pcc_req_free(r, 1);
         n++;
         pthread_mutex_lock(&c->mu);

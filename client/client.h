@@ -40,11 +40,25 @@ typedef struct pcc_reqspec {
     const uint8_t *cursor;       /* dump: resume point, may be NULL */
     size_t cursor_len;
     uint32_t target_id;          /* cancel */
+    /* SPF check, and DMARC evaluation when polcached runs SPF */
+    uint8_t ip[16];              /* the client address, ip_len octets */
+    size_t ip_len;               /* 4 or 16; 0: none */
+    const char *mailfrom;        /* NULL: absent */
+    const char *helo;            /* NULL: absent */
+    /* DMARC evaluation (domain is the From domain) */
+    uint8_t spf_result;          /* a given SPF result; 0: none */
+    const char *spf_domain;
+    uint8_t spf_scope;           /* 1 mailfrom, 2 helo */
+    const pc_eval_dkim_t *dkim;
+    size_t ndkim;
+    int pct_roll;                /* 0: none; 1..100: PCT_ROLL + 1 */
 } pcc_reqspec_t;
 
 /* A decoded reply, owned by whoever holds the request. */
 typedef struct pcc_reply {
     pc_result_t *record;  /* DMARC, SPF, DKIM */
+    pc_spf_check_t *spf;  /* SPF check */
+    pc_eval_result_t *eval; /* DMARC evaluation */
     pc_stats_t *stats;
     pc_dump_page_t *page;
     pc_ping_t ping;
@@ -62,7 +76,9 @@ struct pcc_req {
     int done;               /* completed: err and reply are final */
     int err;
     pcc_reply_t reply;
-    pc_result_cb cb;        /* async */
+    pc_result_cb cb;        /* async: a record request */
+    pc_spf_check_cb spf_cb; /* async: an SPF check */
+    pc_eval_cb eval_cb;     /* async: a DMARC evaluation */
     void *arg;
     pthread_cond_t cond;    /* sync: signalled on completion */
     pcc_req_t *hnext;        /* hash chain */
@@ -178,6 +194,9 @@ int pcc_req_check(const pcc_reqspec_t *spec);
 int pcc_req_encode(pc_wbuf_t *b, uint32_t id, const pcc_reqspec_t *spec);
 /* Check a query's arguments and fill a spec from it. 0 or PC_E*. */
 int pcc_query_spec(const pc_query_t *q, pcc_reqspec_t *spec);
+/* The same for an SPF check and a DMARC evaluation. */
+int pcc_spf_spec(const pc_spf_query_t *q, pcc_reqspec_t *spec);
+int pcc_eval_spec(const pc_eval_query_t *q, pcc_reqspec_t *spec);
 
 /* ---- reply.c ---- */
 /*

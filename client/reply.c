@@ -256,6 +256,118 @@ static int decode_dump(const pc_msg_t *m, pc_dump_page_t **out)
     return 0;
 }
 
+/* ---- SPF check ---- */
+
+static int decode_spf_check(const pc_msg_t *m, pc_spf_check_t **out)
+{
+    static const uint16_t texts[] = {PC_T_SPF_DOMAIN,      PC_T_SPF_MATCHED,
+                                     PC_T_SPF_TERM_DOMAIN, PC_T_WHY,
+                                     PC_T_SPF_EXPLANATION, PC_T_AUTH_RESULTS,
+                                     PC_T_RECEIVED_SPF};
+    size_t strings = 0;
+    pc_spf_check_t *r;
+    blk_t b;
+
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        strings += str_need(pc_msg_find(m, texts[i]));
+    if (blk_alloc(ALIGN_UP(sizeof(*r)), strings, &b) == NULL)
+        return PC_ENOMEM;
+    r = blk_take(&b, sizeof(*r));
+    r->result = (pc_spf_result_t)pc_tlv_u8(pc_msg_find(m, PC_T_SPF_RESULT));
+    r->scope = pc_tlv_u8(pc_msg_find(m, PC_T_SPF_SCOPE));
+    r->domain = blk_str(&b, pc_msg_find(m, PC_T_SPF_DOMAIN));
+    r->matched = blk_str(&b, pc_msg_find(m, PC_T_SPF_MATCHED));
+    r->term_domain = blk_str(&b, pc_msg_find(m, PC_T_SPF_TERM_DOMAIN));
+    r->why = blk_str(&b, pc_msg_find(m, PC_T_WHY));
+    r->explanation = blk_str(&b, pc_msg_find(m, PC_T_SPF_EXPLANATION));
+    r->auth_results = blk_str(&b, pc_msg_find(m, PC_T_AUTH_RESULTS));
+    r->received_spf = blk_str(&b, pc_msg_find(m, PC_T_RECEIVED_SPF));
+    r->lookups = pc_tlv_u32(pc_msg_find(m, PC_T_SPF_LOOKUPS));
+    r->void_lookups = pc_tlv_u32(pc_msg_find(m, PC_T_SPF_VOID_LOOKUPS));
+    r->cache = (pc_cache_state_t)pc_tlv_u8(pc_msg_find(m, PC_T_CACHE));
+    r->dnssec = (pc_dnssec_t)pc_tlv_u8(pc_msg_find(m, PC_T_DNSSEC));
+    *out = r;
+    return 0;
+}
+
+/* ---- DMARC evaluation ---- */
+
+static const uint16_t eval_texts[] = {
+    PC_T_WHY, PC_T_POLICY_TAG, PC_T_POLICY, PC_T_DISPOSITION, PC_T_RECOMMENDED, PC_T_RUA,
+    PC_T_RUF, PC_T_AUTH_RESULTS, PC_T_ORG_DOMAIN, PC_T_POLICY_DOMAIN, PC_T_SPF_DOMAIN,
+};
+#define EVAL_NTEXTS (sizeof(eval_texts) / sizeof(eval_texts[0]))
+
+static void decode_ident(blk_t *b, const pc_tlv_t *t, pc_eval_ident_t *d)
+{
+    pc_tlv_t v;
+
+    d->kind = nested(t, PC_T_ALIGN_KIND, &v) ? pc_tlv_u8(&v) : 0;
+    nested(t, PC_T_QNAME, &v);
+    d->domain = blk_str(b, &v);
+    nested(t, PC_T_DKIM_S, &v);
+    d->selector = blk_str(b, &v);
+    d->result = nested(t, PC_T_ALIGN_RESULT, &v) ? pc_tlv_u8(&v) : 0;
+    d->mode = nested(t, PC_T_ALIGN_MODE, &v) ? (char)pc_tlv_u8(&v) : 0;
+    if (d->mode != 's' && d->mode != 'r')
+        d->mode = 0;
+    d->aligned = nested(t, PC_T_ALIGNED, &v) ? pc_tlv_u8(&v) : PC_ALIGNED_UNKNOWN;
+    nested(t, PC_T_ORG_DOMAIN, &v);
+    d->org_domain = blk_str(b, &v);
+}
+
+static int decode_eval(const pc_msg_t *m, pc_eval_result_t **out)
+{
+    const char **dst[EVAL_NTEXTS];
+    size_t n = 0, strings = 0;
+    pc_eval_ident_t *idents;
+    pc_eval_result_t *r;
+    blk_t b;
+
+    for (size_t i = 0; i < EVAL_NTEXTS; i++)
+        strings += str_need(pc_msg_find(m, eval_texts[i]));
+    for (uint16_t i = 0; i < m->ntlv; i++) {
+        pc_tlv_t v;
+        if (m->tlv[i].type != PC_T_ALIGN)
+            continue;
+        strings += str_need(nested(&m->tlv[i], PC_T_QNAME, &v) ? &v : NULL);
+        strings += str_need(nested(&m->tlv[i], PC_T_DKIM_S, &v) ? &v : NULL);
+        strings += str_need(nested(&m->tlv[i], PC_T_ORG_DOMAIN, &v) ? &v : NULL);
+        n++;
+    }
+    if (blk_alloc(ALIGN_UP(sizeof(*r)) + ALIGN_UP(n * sizeof(*idents)), strings, &b) == NULL)
+        return PC_ENOMEM;
+    r = blk_take(&b, sizeof(*r));
+    idents = blk_take(&b, n * sizeof(*idents));
+    dst[0] = &r->why;
+    dst[1] = &r->policy_tag;
+    dst[2] = &r->policy;
+    dst[3] = &r->disposition;
+    dst[4] = &r->recommended;
+    dst[5] = &r->rua;
+    dst[6] = &r->ruf;
+    dst[7] = &r->auth_results;
+    dst[8] = &r->org_domain;
+    dst[9] = &r->policy_domain;
+    dst[10] = &r->spf_domain;
+    for (size_t i = 0; i < EVAL_NTEXTS; i++)
+        *dst[i] = blk_str(&b, pc_msg_find(m, eval_texts[i]));
+    r->result = (pc_dmarc_result_t)pc_tlv_u8(pc_msg_find(m, PC_T_DMARC_RESULT));
+    r->dnssec = (pc_dnssec_t)pc_tlv_u8(pc_msg_find(m, PC_T_DNSSEC));
+    r->testing = pc_tlv_u8(pc_msg_find(m, PC_T_TESTING));
+    r->pct = pc_msg_find(m, PC_T_PCT) != NULL ? pc_tlv_u8(pc_msg_find(m, PC_T_PCT)) : 100;
+    r->sampled_out = pc_tlv_u8(pc_msg_find(m, PC_T_SAMPLED_OUT));
+    r->method = pc_tlv_u8(pc_msg_find(m, PC_T_METHOD));
+    r->spf_result = (pc_spf_result_t)pc_tlv_u8(pc_msg_find(m, PC_T_SPF_RESULT));
+    r->idents = idents;
+    for (uint16_t i = 0; i < m->ntlv; i++) {
+        if (m->tlv[i].type == PC_T_ALIGN)
+            decode_ident(&b, &m->tlv[i], &idents[r->nidents++]);
+    }
+    *out = r;
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 int pcc_reply_decode(uint8_t req_type, const pc_msg_t *m, pcc_reply_t *out)
@@ -292,6 +404,10 @@ int pcc_reply_decode(uint8_t req_type, const pc_msg_t *m, pcc_reply_t *out)
         return 0;
     case PC_MSG_DUMP:
         return decode_dump(m, &out->page);
+    case PC_MSG_SPF_CHECK:
+        return decode_spf_check(m, &out->spf);
+    case PC_MSG_DMARC_EVAL:
+        return decode_eval(m, &out->eval);
     default:
         return PC_EMALFORMED;
     }
@@ -304,6 +420,8 @@ void pcc_reply_clear(pcc_reply_t *r)
     pc_result_free(r->record);
     pc_stats_free(r->stats);
     pc_dump_page_free(r->page);
+    pc_spf_check_free(r->spf);
+    pc_eval_result_free(r->eval);
     memset(r, 0, sizeof(*r));
 }
 
@@ -347,4 +465,14 @@ int pc_stats_get(const pc_stats_t *s, const char *name, uint64_t *value)
 void pc_dump_page_free(pc_dump_page_t *p)
 {
     free(p);
+}
+
+void pc_spf_check_free(pc_spf_check_t *r)
+{
+    free(r);
+}
+
+void pc_eval_result_free(pc_eval_result_t *r)
+{
+    free(r);
 }

@@ -181,6 +181,52 @@ int pc_client_dkim(pc_client_t *c, const char *selector, const char *domain,
     return pc_client_query(c, &q, timeout_ms, out);
 }
 
+int pc_client_spf_check(pc_client_t *c, const pc_spf_query_t *q, unsigned timeout_ms,
+                        pc_spf_check_t **out)
+{
+    pcc_reqspec_t spec;
+    pcc_reply_t reply;
+    int rc;
+
+    if (out == NULL)
+        return PC_EINVAL;
+    *out = NULL;
+    if (c == NULL)
+        return PC_EINVAL;
+    if ((rc = pcc_spf_spec(q, &spec)) != 0)
+        return rc;
+    rc = pcc_sync_call(c, &spec, timeout_ms, &reply);
+    if (rc == 0) {
+        *out = reply.spf;
+        reply.spf = NULL;
+    }
+    pcc_reply_clear(&reply);
+    return rc;
+}
+
+int pc_client_eval(pc_client_t *c, const pc_eval_query_t *q, unsigned timeout_ms,
+                   pc_eval_result_t **out)
+{
+    pcc_reqspec_t spec;
+    pcc_reply_t reply;
+    int rc;
+
+    if (out == NULL)
+        return PC_EINVAL;
+    *out = NULL;
+    if (c == NULL)
+        return PC_EINVAL;
+    if ((rc = pcc_eval_spec(q, &spec)) != 0)
+        return rc;
+    rc = pcc_sync_call(c, &spec, timeout_ms, &reply);
+    if (rc == 0) {
+        *out = reply.eval;
+        reply.eval = NULL;
+    }
+    pcc_reply_clear(&reply);
+    return rc;
+}
+
 int pc_client_ping(pc_client_t *c, unsigned timeout_ms, pc_ping_t *out)
 {
     pcc_reqspec_t spec;

@@ -1,7 +1,8 @@
 /*
  * cache.h - polcached's answer cache: LMDB behind a small interface. This
- * module is the only one that includes lmdb.h; LMDB errors are translated
- * into the PC_E* table in exactly one function of cache.c.
+ * module (cache.c, cache_env.c, cache_dump.c, evict.c) is the only one that
+ * includes lmdb.h; LMDB errors are translated into the PC_E* table in
+ * exactly one function of cache.c.
  *
  * Keys are name-key || 0x00 || rtype (see docs/ARCHITECTURE.md), so a name
  * and everything below it is one key range. Values are pc_cval_t (proto/
@@ -146,10 +147,10 @@ int pc_cache_dirty(const pc_cache_t *c);
  * pc_cache_touch - record a hit on (qname, rtype) whose stored value is v
  * (as pc_cache_get returned it). Nothing is written now: if v's stamp is
  * older than this minute, the key joins the in-memory touch set, whose
- * stamps go into the next commit. Returns 1 when enough touches are
- * pending that the caller should commit (pc_cache_dirty() is then 1 too),
- * 0 otherwise (also when the set is full: the touch is dropped and
- * counted), or PC_EINVAL.
+ * stamps go into the next commit. When the set is full the touch is
+ * dropped and counted (stats.touches_dropped). Returns 1 when so many
+ * touches are pending (half the set) that the caller should commit
+ * (pc_cache_dirty() is then 1 too), 0 otherwise, or PC_EINVAL.
  */
 int pc_cache_touch(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,
                    const pc_cval_t *v);

@@ -1,9 +1,10 @@
 /*
  * cache_impl.h - the inside of the cache module, shared by its files:
- * cache.c (environment, transactions, get/put/flush, the one LMDB error
- * translation), cache_dump.c (the paged dump) and evict.c (access stamps
- * and eviction). These are the only files that include lmdb.h. Nothing
- * here is for other modules: they use cache.h.
+ * cache.c (transactions, get/put/flush/stats, the one LMDB error
+ * translation), cache_env.c (open, checks, rebuild, close), cache_dump.c
+ * (the paged dump) and evict.c (access stamps and eviction). These are the
+ * only files that include lmdb.h. Nothing here is for other modules: they
+ * use cache.h.
  */
 #ifndef PC_CACHE_IMPL_H
 #define PC_CACHE_IMPL_H
@@ -16,6 +17,8 @@
 #include "touchset.h"
 
 #define PC_CACHE_VALUE_MAX (PC_CVAL_HDR_LEN + PC_CVAL_MAX_BODY)
+#define PC_CACHE_FORMAT_KEY "format" /* in the meta database */
+#define PC_CACHE_WHY_MAX 256         /* a rebuild reason for the log */
 
 struct pc_cache {
     char *dir;
@@ -65,6 +68,14 @@ void pc_cache_txn_read_end(pc_cache_t *c, MDB_txn *txn);
 
 /* Abort the open write batch, if any; its writes are lost. */
 void pc_cache_txn_abort(pc_cache_t *c);
+
+/*
+ * Commit the write batch with the pending access stamps. With no batch
+ * open, the stamps alone are committed when force is set or enough are
+ * pending. After a good commit, evict.c may run a step (unless evict is
+ * 0). Returns 0 or a pc_cache_fail() code.
+ */
+int pc_cache_commit_batch(pc_cache_t *c, const char *what, int force, int evict);
 
 /* Clear the reader slots of dead processes; returns how many. */
 int pc_cache_readers_reap(pc_cache_t *c);

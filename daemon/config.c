@@ -1,8 +1,7 @@
 /*
  * config.c - polcached's configuration file: "key: value" lines parsed into
- * a pc_config_t through one table of keys, checked across keys once the
- * whole file is read, and printed back in the same syntax. The user's
- * reference is docs/CONFIG.md; keep it in step with the table below.
+ * a pc_config_t through the table of keys (config_keys.c), checked across
+ * keys once the whole file is read. Printing is config_print.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,116 +12,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_impl.h"
 #include "name.h"
 #include "paths.h"
 #include "polcache/error.h"
 #include "utf8.h"
 
-/* Octets of a socket path, without its NUL (struct sockaddr_un). */
-#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
-#define NAME_MAX_LEN 32 /* user and group names */
-
-typedef enum key_id {
-    K_USER, K_STATE_DIR, K_LOG_TARGET, K_LOG_LEVEL,
-    K_LISTEN, K_SOCKET_MODE, K_SOCKET_GROUP,
-    K_ALLOW_USER, K_ALLOW_GROUP, K_ADMIN_USER, K_ADMIN_GROUP, /* as pc_peer_list_t */
-    K_MAX_CONNECTIONS, K_MAX_REQUESTS, K_MAX_BUFFER, K_IDLE_TIMEOUT, K_CACHE_INSERT_RATE,
-    K_FORWARD_ADDR, K_STUB_ZONE, K_TRUST_ANCHOR_FILE, K_AUTO_TRUST_ANCHOR_FILE,
-    K_UNBOUND_CONFIG, K_RESOLVER_CACHE_MAX_TTL, K_TIMEOUT, K_MAX_UPSTREAM,
-    K_TTL_MIN, K_TTL_MAX, K_NEG_TTL_MIN, K_NEG_TTL_MAX, K_FAIL_HOLD, K_BOGUS_HOLD,
-    K_MAP_SIZE, K_DURABILITY, K_DMARC_MODE, K_PSL_FILE, K_SPF_TIME_LIMIT,
-    K_COUNT
-} key_id_t;
-
-/* How a key's value is read (one helper per kind, see apply()). */
-typedef enum key_kind {
-    KIND_NAME,    /* user or group name */
-    KIND_PATH,    /* absolute path */
-    KIND_ENUM,    /* one word of choices[] */
-    KIND_NUMBER,  /* number with the unit's suffixes, in min..max */
-    KIND_MODE,    /* octal permission bits */
-    KIND_LISTEN,  /* a socket path, list */
-    KIND_FORWARD, /* addr[@port], list */
-    KIND_STUB,    /* NAME ADDR[@PORT]..., list */
-    KIND_PEER     /* user or group name, list (access.h) */
-} key_kind_t;
-
-typedef enum unit {
-    U_COUNT,   /* plain number */
-    U_SECONDS, /* s m h d */
-    U_MS,      /* ms s; a plain number is milliseconds */
-    U_OCTETS   /* K M G T, binary */
-} unit_t;
-
-#define F_LIST 0x1u       /* may repeat */
-#define F_PER_LISTEN 0x2u /* once per listen socket */
-#define F_OPTIONAL 0x4u   /* "" leaves it unset */
-
-typedef struct cfg_key {
-    const char *name;
-    key_id_t id;
-    key_kind_t kind;
-    unsigned flags;
-    unit_t unit;
-    uint64_t min, max;
-    const char *const *choices; /* KIND_ENUM: names by value, NULL-ended */
-} cfg_key_t;
-
-static const char *const log_targets[] = {"stderr", "syslog", NULL};
-static const char *const log_levels[] = {"err", "warning", "notice", "info", "debug", NULL};
-static const char *const durabilities[] = {"nometasync", "nosync", NULL};
-/* by pc_disc_method_t value - 1 */
-static const char *const dmarc_modes[] = {"treewalk", "psl", NULL};
-
-#define TTL_LIMIT 604800u  /* 7 days */
-#define NEG_LIMIT 86400u   /* RFC 2308 section 5: over a day is problematic */
-#define HOLD_LIMIT 300u    /* RFC 9520: failures cached at most 5 minutes */
-#define KIB 1024ull
-
-/* The keys, in the order pc_config_print writes them and CONFIG.md lists them. */
-static const cfg_key_t keys[] = {
-    {"user", K_USER, KIND_NAME, F_OPTIONAL, U_COUNT, 0, 0, NULL},
-    {"state-dir", K_STATE_DIR, KIND_PATH, 0, U_COUNT, 0, 0, NULL},
-    {"log-target", K_LOG_TARGET, KIND_ENUM, 0, U_COUNT, 0, 0, log_targets},
-    {"log-level", K_LOG_LEVEL, KIND_ENUM, 0, U_COUNT, 0, 0, log_levels},
-    {"listen", K_LISTEN, KIND_LISTEN, F_LIST, U_COUNT, 0, 0, NULL},
-    {"socket-mode", K_SOCKET_MODE, KIND_MODE, F_PER_LISTEN, U_COUNT, 0, 0777, NULL},
-    {"socket-group", K_SOCKET_GROUP, KIND_NAME, F_PER_LISTEN | F_OPTIONAL, U_COUNT, 0, 0, NULL},
-    {"allow-user", K_ALLOW_USER, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
-    {"allow-group", K_ALLOW_GROUP, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
-    {"admin-user", K_ADMIN_USER, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
-    {"admin-group", K_ADMIN_GROUP, KIND_PEER, F_LIST, U_COUNT, 0, 0, NULL},
-    {"max-connections", K_MAX_CONNECTIONS, KIND_NUMBER, 0, U_COUNT, 1, 1000000, NULL},
-    {"max-requests-per-connection", K_MAX_REQUESTS, KIND_NUMBER, 0, U_COUNT, 1, 65536, NULL},
-    {"max-buffer-per-connection", K_MAX_BUFFER, KIND_NUMBER, 0, U_OCTETS, 128 * KIB,
-     KIB * KIB * KIB, NULL},
-    {"idle-timeout", K_IDLE_TIMEOUT, KIND_NUMBER, 0, U_SECONDS, 0, 86400, NULL},
-    {"forward-addr", K_FORWARD_ADDR, KIND_FORWARD, F_LIST, U_COUNT, 0, 0, NULL},
-    {"stub-zone", K_STUB_ZONE, KIND_STUB, F_LIST, U_COUNT, 0, 0, NULL},
-    {"trust-anchor-file", K_TRUST_ANCHOR_FILE, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0, NULL},
-    {"auto-trust-anchor-file", K_AUTO_TRUST_ANCHOR_FILE, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0,
-     NULL},
-    {"unbound-config", K_UNBOUND_CONFIG, KIND_PATH, F_OPTIONAL, U_COUNT, 0, 0, NULL},
-    {"resolver-cache-max-ttl", K_RESOLVER_CACHE_MAX_TTL, KIND_NUMBER, 0, U_SECONDS, 0,
-     TTL_LIMIT, NULL},
-    {"timeout", K_TIMEOUT, KIND_NUMBER, 0, U_MS, 50, 60000, NULL},
-    {"max-upstream", K_MAX_UPSTREAM, KIND_NUMBER, 0, U_COUNT, 0, 1000000, NULL},
-    {"cache-insert-rate", K_CACHE_INSERT_RATE, KIND_NUMBER, 0, U_COUNT, 0, 10000000, NULL},
-    {"ttl-min", K_TTL_MIN, KIND_NUMBER, 0, U_SECONDS, 0, TTL_LIMIT, NULL},
-    {"ttl-max", K_TTL_MAX, KIND_NUMBER, 0, U_SECONDS, 1, TTL_LIMIT, NULL},
-    {"negative-ttl-min", K_NEG_TTL_MIN, KIND_NUMBER, 0, U_SECONDS, 0, NEG_LIMIT, NULL},
-    {"negative-ttl-max", K_NEG_TTL_MAX, KIND_NUMBER, 0, U_SECONDS, 1, NEG_LIMIT, NULL},
-    {"fail-hold", K_FAIL_HOLD, KIND_NUMBER, 0, U_SECONDS, 1, HOLD_LIMIT, NULL},
-    {"bogus-hold", K_BOGUS_HOLD, KIND_NUMBER, 0, U_SECONDS, 1, HOLD_LIMIT, NULL},
-    {"map-size", K_MAP_SIZE, KIND_NUMBER, 0, U_OCTETS, KIB * KIB, KIB * KIB * KIB * KIB, NULL},
-    {"durability", K_DURABILITY, KIND_ENUM, 0, U_COUNT, 0, 0, durabilities},
-    {"dmarc-mode", K_DMARC_MODE, KIND_ENUM, 0, U_COUNT, 0, 0, dmarc_modes},
-    {"psl-file", K_PSL_FILE, KIND_PATH, 0, U_COUNT, 0, 0, NULL},
-    {"spf-time-limit", K_SPF_TIME_LIMIT, KIND_NUMBER, 0, U_MS, 100, 600000, NULL},
-};
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
-/* Parser state: where each setting came from, for messages and checks. */
 typedef struct parser {
     pc_config_t *c;
     const char *name;                      /* file name in messages */
@@ -185,159 +80,11 @@ static char *trim(char *s)
 
 static const cfg_key_t *find_key(const char *name)
 {
-    for (size_t i = 0; i < NKEYS; i++) {
-        if (strcmp(keys[i].name, name) == 0)
-            return &keys[i];
+    for (size_t i = 0; i < pc_cfg_nkeys; i++) {
+        if (strcmp(pc_cfg_keys[i].name, name) == 0)
+            return &pc_cfg_keys[i];
     }
     return NULL;
-}
-
-/* ---- typed access to the fields behind the keys ---- */
-
-static char **str_slot(pc_config_t *c, key_id_t id, size_t li)
-{
-    switch (id) {
-    case K_USER: return &c->user;
-    case K_STATE_DIR: return &c->state_dir;
-    case K_SOCKET_GROUP: return &c->listen[li].group;
-    case K_TRUST_ANCHOR_FILE: return &c->resolver.trust_anchor_file;
-    case K_AUTO_TRUST_ANCHOR_FILE: return &c->resolver.auto_trust_anchor_file;
-    case K_UNBOUND_CONFIG: return &c->resolver.unbound_conf;
-    case K_PSL_FILE: return &c->psl_file;
-    default: return NULL;
-    }
-}
-
-static const char *str_get(const pc_config_t *c, key_id_t id, size_t li)
-{
-    pc_config_t view = *c; /* a shallow copy, so str_slot can serve both */
-    char **slot = str_slot(&view, id, li);
-    return slot != NULL ? *slot : NULL;
-}
-
-/* Numbers, and enums as the index of their name in choices[]. */
-static uint64_t num_get(const pc_config_t *c, key_id_t id)
-{
-    switch (id) {
-    case K_LOG_TARGET: return (uint64_t)c->log_target;
-    case K_LOG_LEVEL: return (uint64_t)c->log_level;
-    case K_DURABILITY: return (uint64_t)c->durability;
-    case K_DMARC_MODE: return (uint64_t)c->dmarc_mode - 1;
-    case K_RESOLVER_CACHE_MAX_TTL: return c->resolver.cache_max_ttl;
-    case K_TIMEOUT: return c->lookup.timeout_ms;
-    case K_MAX_UPSTREAM: return c->lookup.max_upstream;
-    case K_CACHE_INSERT_RATE: return c->lookup.insert_rate;
-    case K_MAX_CONNECTIONS: return c->limits.max_conns;
-    case K_MAX_REQUESTS: return c->limits.max_inflight;
-    case K_MAX_BUFFER: return c->limits.max_outbuf;
-    case K_IDLE_TIMEOUT: return c->limits.idle_ms / 1000;
-    case K_TTL_MIN: return c->lookup.ttl_min;
-    case K_TTL_MAX: return c->lookup.ttl_max;
-    case K_NEG_TTL_MIN: return c->lookup.neg_ttl_min;
-    case K_NEG_TTL_MAX: return c->lookup.neg_ttl_max;
-    case K_FAIL_HOLD: return c->lookup.fail_hold;
-    case K_BOGUS_HOLD: return c->lookup.bogus_hold;
-    case K_MAP_SIZE: return c->map_size;
-    case K_SPF_TIME_LIMIT: return c->spf_time_limit_ms;
-    default: return 0;
-    }
-}
-
-/* v is already within the key's range (or choices[]), which fits every field. */
-static void num_set(pc_config_t *c, key_id_t id, uint64_t v)
-{
-    switch (id) {
-    case K_LOG_TARGET: c->log_target = (pc_log_target_t)v; break;
-    case K_LOG_LEVEL: c->log_level = (pc_log_level_t)v; break;
-    case K_DURABILITY: c->durability = (pc_durability_t)v; break;
-    case K_DMARC_MODE: c->dmarc_mode = (pc_disc_method_t)(v + 1); break;
-    case K_SPF_TIME_LIMIT: c->spf_time_limit_ms = (unsigned)v; break;
-    case K_RESOLVER_CACHE_MAX_TTL: c->resolver.cache_max_ttl = (unsigned)v; break;
-    case K_TIMEOUT: c->lookup.timeout_ms = (unsigned)v; break;
-    case K_MAX_UPSTREAM: c->lookup.max_upstream = (unsigned)v; break;
-    case K_CACHE_INSERT_RATE: c->lookup.insert_rate = (unsigned)v; break;
-    case K_MAX_CONNECTIONS: c->limits.max_conns = (unsigned)v; break;
-    case K_MAX_REQUESTS: c->limits.max_inflight = (unsigned)v; break;
-    case K_MAX_BUFFER: c->limits.max_outbuf = (size_t)v; break;
-    case K_IDLE_TIMEOUT: c->limits.idle_ms = (unsigned)v * 1000; break;
-    case K_TTL_MIN: c->lookup.ttl_min = (uint32_t)v; break;
-    case K_TTL_MAX: c->lookup.ttl_max = (uint32_t)v; break;
-    case K_NEG_TTL_MIN: c->lookup.neg_ttl_min = (uint32_t)v; break;
-    case K_NEG_TTL_MAX: c->lookup.neg_ttl_max = (uint32_t)v; break;
-    case K_FAIL_HOLD: c->lookup.fail_hold = (uint32_t)v; break;
-    case K_BOGUS_HOLD: c->lookup.bogus_hold = (uint32_t)v; break;
-    case K_MAP_SIZE: c->map_size = (size_t)v; break;
-    default: break;
-    }
-}
-
-/* ---- numbers ---- */
-
-enum { NUM_OK, NUM_NAN, NUM_UNIT };
-
-static uint64_t unit_scale(unit_t u, const char *s)
-{
-    static const struct { unit_t u; const char *sfx; uint64_t mul; } tab[] = {
-        {U_COUNT, "", 1},
-        {U_SECONDS, "", 1}, {U_SECONDS, "s", 1}, {U_SECONDS, "m", 60},
-        {U_SECONDS, "h", 3600}, {U_SECONDS, "d", 86400},
-        {U_MS, "", 1}, {U_MS, "ms", 1}, {U_MS, "s", 1000},
-        {U_OCTETS, "", 1}, {U_OCTETS, "K", KIB}, {U_OCTETS, "k", KIB},
-        {U_OCTETS, "M", KIB * KIB}, {U_OCTETS, "m", KIB * KIB},
-        {U_OCTETS, "G", KIB * KIB * KIB}, {U_OCTETS, "g", KIB * KIB * KIB},
-        {U_OCTETS, "T", KIB * KIB * KIB * KIB}, {U_OCTETS, "t", KIB * KIB * KIB * KIB},
-    };
-    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-        if (tab[i].u == u && strcmp(tab[i].sfx, s) == 0)
-            return tab[i].mul;
-    }
-    return 0;
-}
-
-/* By unit_t, for messages. */
-static const char *const unit_hint[] = {"none", "s, m, h or d", "ms or s", "K, M, G or T"};
-
-/* Decimal digits and an optional unit suffix, scaled to the base unit;
- * a value too large for 64 bits becomes UINT64_MAX, out of every range. */
-static int scan_number(const char *s, unit_t u, uint64_t *out)
-{
-    uint64_t v = 0, mul;
-    int big = 0;
-
-    if (*s < '0' || *s > '9')
-        return NUM_NAN;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            big = 1;
-        else
-            v = v * 10 + d;
-    }
-    if ((mul = unit_scale(u, s)) == 0)
-        return u == U_COUNT ? NUM_NAN : NUM_UNIT;
-    *out = (big || v > UINT64_MAX / mul) ? UINT64_MAX : v * mul; /* saturate */
-    return NUM_OK;
-}
-
-/* The printed form of a value: what pc_config_print writes and the parser
- * reads back to the same number. */
-static void fmt_number(char *buf, size_t cap, unit_t u, uint64_t v)
-{
-    static const char *const sfx[] = {"", "K", "M", "G", "T"};
-    unsigned long long x = v;
-    int i = 0;
-
-    if (u == U_MS && v > 0 && v % 1000 == 0) {
-        snprintf(buf, cap, "%llus", x / 1000);
-    } else if (u == U_MS) {
-        snprintf(buf, cap, "%llums", x);
-    } else {
-        while (u == U_OCTETS && x > 0 && x % KIB == 0 && i < 4) {
-            x /= KIB;
-            i++;
-        }
-        snprintf(buf, cap, "%llu%s", x, sfx[i]);
-    }
 }
 
 /* ---- one helper per kind of value ---- */
@@ -377,7 +124,29 @@ static int set_name(parser_t *p, const cfg_key_t *k, const char *v)
                                                   : "is not a valid group name");
     if (k->id == K_USER)
         p->c->user_explicit = 1;
-    return set_string(p, str_slot(p->c, k->id, p->cur), v);
+    return set_string(p, pc_cfg_str_slot(p->c, k->id, p->cur), v);
+}
+
+/* spf-receiver: a host name, or "" for the system's host name. */
+static int set_host(parser_t *p, const cfg_key_t *k, const char *v)
+{
+    size_t n = strlen(v), label = 0;
+    int ok = n <= 253;
+
+    for (size_t i = 0; ok && i <= n && n > 0; i++) {
+        char ch = i < n ? v[i] : '.';
+        if (ch == '.') {
+            ok = label > 0 && label <= 63 && v[i - 1] != '-';
+            label = 0;
+        } else {
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || (ch == '-' && label > 0);
+            label++;
+        }
+    }
+    if (!ok)
+        return bad_value(p, k, v, "is not a valid host name");
+    return set_string(p, pc_cfg_str_slot(p->c, k->id, 0), v);
 }
 
 static int check_path(parser_t *p, const cfg_key_t *k, const char *v)
@@ -390,7 +159,7 @@ static int set_path(parser_t *p, const cfg_key_t *k, const char *v)
     int rc;
     if (v[0] != '\0' && (rc = check_path(p, k, v)) != 0)
         return rc;
-    return set_string(p, str_slot(p->c, k->id, 0), v);
+    return set_string(p, pc_cfg_str_slot(p->c, k->id, 0), v);
 }
 
 static int set_enum(parser_t *p, const cfg_key_t *k, const char *v)
@@ -399,7 +168,7 @@ static int set_enum(parser_t *p, const cfg_key_t *k, const char *v)
 
     for (int i = 0; k->choices[i] != NULL; i++) {
         if (strcmp(k->choices[i], v) == 0) {
-            num_set(p->c, k->id, (uint64_t)i);
+            pc_cfg_num_set(p->c, k->id, (uint64_t)i);
             return 0;
         }
     }
@@ -416,22 +185,22 @@ static int set_number(parser_t *p, const cfg_key_t *k, const char *v)
     char lo[32], hi[32];
     uint64_t x = 0;
 
-    switch (scan_number(v, k->unit, &x)) {
+    switch (pc_cfg_scan_number(v, k->unit, &x)) {
     case NUM_NAN:
         return bad_value(p, k, v, "is not a number");
     case NUM_UNIT:
         return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" has an unknown unit (use %s)", k->name,
-                    v, unit_hint[k->unit]);
+                    v, pc_cfg_unit_hint[k->unit]);
     default:
         break;
     }
     if (x < k->min || x > k->max) {
-        fmt_number(lo, sizeof(lo), k->unit, k->min);
-        fmt_number(hi, sizeof(hi), k->unit, k->max);
+        pc_cfg_fmt_number(lo, sizeof(lo), k->unit, k->min);
+        pc_cfg_fmt_number(hi, sizeof(hi), k->unit, k->max);
         return fail(p, p->lineno, PC_ECONFIG, "%s: \"%s\" is out of range %s..%s", k->name, v,
                     lo, hi);
     }
-    num_set(p->c, k->id, x);
+    pc_cfg_num_set(p->c, k->id, x);
     return 0;
 }
 
@@ -510,7 +279,7 @@ static int check_addr(parser_t *p, const cfg_key_t *k, const char *v)
     addr[n] = '\0';
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
         return bad_value(p, k, v, "is not an IPv4 or IPv6 address");
-    if (at != NULL && (scan_number(at + 1, U_COUNT, &port) != NUM_OK || port < 1 || port > 65535))
+    if (at != NULL && (pc_cfg_scan_number(at + 1, U_COUNT, &port) != NUM_OK || port < 1 || port > 65535))
         return bad_value(p, k, v, "has a bad port (use 1..65535)");
     return 0;
 }
@@ -639,6 +408,7 @@ static int apply(parser_t *p, const cfg_key_t *k, char *v)
     case KIND_FORWARD: return add_forward(p, k, v);
     case KIND_STUB: return add_stub(p, k, v);
     case KIND_PEER: return add_peer(p, k, v);
+    case KIND_HOST: return set_host(p, k, v);
     }
     return PC_ECONFIG;
 }
@@ -924,107 +694,6 @@ int pc_config_load(pc_config_t *c, const char *path, char *err, size_t cap)
 }
 
 /* A string value, quoted when it is empty or would not read back as is. */
-static void print_string(FILE *out, const char *key, const char *v)
-{
-    if (v == NULL || v[0] == '\0' || strpbrk(v, " \t#") != NULL)
-        fprintf(out, "%s: \"%s\"\n", key, v != NULL ? v : "");
-    else
-        fprintf(out, "%s: %s\n", key, v);
-}
-
-static void print_number(const pc_config_t *c, const cfg_key_t *k, FILE *out)
-{
-    const pc_lookup_conf_t *l = &c->lookup;
-    uint32_t longest = l->ttl_max > l->neg_ttl_max ? l->ttl_max : l->neg_ttl_max;
-    char num[32];
-
-    fmt_number(num, sizeof(num), k->unit, num_get(c, k->id));
-    if (k->id == K_RESOLVER_CACHE_MAX_TTL && c->resolver.cache_max_ttl == longest)
-        fprintf(out, "# %s: %s (follows ttl-max and negative-ttl-max)\n", k->name, num);
-    else
-        fprintf(out, "%s: %s\n", k->name, num);
-}
-
-static void print_enum(const pc_config_t *c, const cfg_key_t *k, FILE *out)
-{
-    uint64_t v = num_get(c, k->id), n = 0;
-
-    while (k->choices[n] != NULL)
-        n++;
-    if (v < n)
-        fprintf(out, "%s: %s\n", k->name, k->choices[v]);
-    else
-        fprintf(out, "%s: %llu\n", k->name, (unsigned long long)v); /* a bug: unreadable */
-}
-
-static void print_listen(const pc_config_t *c, FILE *out)
-{
-    for (size_t i = 0; i < c->nlisten && i < PC_CONFIG_MAX_LISTEN; i++) {
-        print_string(out, "listen", c->listen[i].path);
-        fprintf(out, "socket-mode: %04o\n", c->listen[i].mode);
-        print_string(out, "socket-group", c->listen[i].group);
-    }
-}
-
-/* allow-user and friends: one line per name, or a comment for none. */
-static void print_names(const pc_config_t *c, const cfg_key_t *k, FILE *out)
-{
-    const pc_names_t *l = &c->access.list[k->id - K_ALLOW_USER];
-
-    if (l->n == 0)
-        fprintf(out, "# %s: none%s\n", k->name,
-                k->id == K_ALLOW_USER || k->id == K_ALLOW_GROUP
-                    ? " (every peer that can open the socket)"
-                    : " (root and polcached's own user only)");
-    for (size_t i = 0; i < l->n; i++)
-        fprintf(out, "%s: %s\n", k->name, l->v[i]);
-}
-
-static void print_resolver_lists(const pc_config_t *c, key_id_t id, FILE *out)
-{
-    const pc_resolver_conf_t *r = &c->resolver;
-
-    if (id == K_FORWARD_ADDR) {
-        if (r->nforwarders == 0)
-            fprintf(out, "# forward-addr: none (full recursion)\n");
-        for (size_t i = 0; i < r->nforwarders; i++)
-            fprintf(out, "forward-addr: %s\n", r->forwarders[i]);
-        return;
-    }
-    if (r->nstubs == 0)
-        fprintf(out, "# stub-zone: none\n");
-    for (size_t i = 0; i < r->nstubs; i++) {
-        /* a zone name may hold '#' (no blanks: those print as \032) */
-        const char *q = strchr(r->stubs[i].name, '#') != NULL ? "\"" : "";
-        fprintf(out, "stub-zone: %s%s", q, r->stubs[i].name);
-        for (size_t j = 0; j < r->stubs[i].naddrs; j++)
-            fprintf(out, " %s", r->stubs[i].addrs[j]);
-        fprintf(out, "%s\n", q);
-    }
-}
-
-void pc_config_print(const pc_config_t *c, FILE *out)
-{
-    if (c == NULL || out == NULL)
-        return;
-    for (size_t i = 0; i < NKEYS; i++) {
-        const cfg_key_t *k = &keys[i];
-        if (k->flags & F_PER_LISTEN)
-            continue; /* printed under each listen */
-        switch (k->kind) {
-        case KIND_NAME:
-        case KIND_PATH: print_string(out, k->name, str_get(c, k->id, 0)); break;
-        case KIND_ENUM: print_enum(c, k, out); break;
-        case KIND_NUMBER: print_number(c, k, out); break;
-        case KIND_LISTEN: print_listen(c, out); break;
-        case KIND_FORWARD:
-        case KIND_STUB: print_resolver_lists(c, k->id, out); break;
-        case KIND_PEER: print_names(c, k, out); break;
-        case KIND_MODE: break;
-        }
-    }
-}
-
 void pc_config_free(pc_config_t *c)
 {
     if (c == NULL)
@@ -1033,6 +702,7 @@ void pc_config_free(pc_config_t *c)
     free(c->user);
     free(c->state_dir);
     free(c->psl_file);
+    free(c->spf_receiver);
     for (size_t i = 0; i < c->nlisten && i < PC_CONFIG_MAX_LISTEN; i++) {
         free(c->listen[i].path);
         free(c->listen[i].group);

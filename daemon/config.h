@@ -66,6 +66,8 @@ typedef struct pc_config {
     char *psl_file;                 /* Public Suffix List for PSL mode */
     /* SPF check_host() */
     unsigned spf_time_limit_ms;     /* one evaluation, all its lookups */
+    char *spf_receiver;             /* %{r} and Received-SPF receiver=; NULL =
+                                       the host name (gethostname) */
 } pc_config_t;
 
 /*

@@ -281,6 +281,9 @@ static void reload(pc_daemon_t *d)
     raise_nofile(&d->cfg);
     d->cfg.dmarc_mode = next.dmarc_mode;
     d->cfg.spf_time_limit_ms = next.spf_time_limit_ms;
+    free(d->cfg.spf_receiver); /* each check copies it when it starts */
+    d->cfg.spf_receiver = next.spf_receiver;
+    next.spf_receiver = NULL;
     {
         /* the PSL is read again on every reload; a bad file keeps the old */
         psl_ctx_t *psl = pc_psl_load(next.psl_file);

@@ -114,7 +114,8 @@ int pc_cache_touch(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype, cons
 
 int pc_evict_touches_due(const pc_cache_t *c)
 {
-    return pc_touchset_count(c->touched) >= pc_touchset_cap(c->touched) / 2;
+    size_t cap = pc_touchset_cap(c->touched);
+    return cap > 0 && pc_touchset_count(c->touched) >= cap / 2;
 }
 
 typedef struct touch_ctx {
@@ -364,16 +365,25 @@ static void run_end(pc_cache_t *c, uint64_t live)
     c->ev.settle = live;
 }
 
-/* Live pages and entries now (a read). Returns an LMDB code. */
+/* Live pages and entries now, read with the cache's reused read txn (no
+ * batch is open here). Returns an LMDB code. */
 static int measure(pc_cache_t *c, uint64_t *live, uint64_t *entries)
 {
-    MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn);
+    MDB_txn *txn = c->rtxn;
+    int rc;
 
-    if (rc != 0)
+    if (c->wtxn != NULL)
+        return pc_cache_live_pages(c, c->wtxn, live, entries);
+    rc = txn != NULL ? mdb_txn_renew(txn) : mdb_txn_begin(c->env, NULL, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        if (txn != NULL)
+            mdb_txn_abort(txn);
+        c->rtxn = NULL;
         return rc;
+    }
+    c->rtxn = txn;
     rc = pc_cache_live_pages(c, txn, live, entries);
-    mdb_txn_abort(txn);
+    mdb_txn_reset(txn);
     return rc;
 }
 
@@ -499,7 +509,7 @@ static int drop_all(pc_cache_t *c)
  */
 static void freelist_advance(pc_cache_t *c)
 {
-    char fkey[] = "format", format[] = PC_CACHE_FORMAT;
+    char fkey[] = PC_CACHE_FORMAT_KEY, format[] = PC_CACHE_FORMAT;
     MDB_val k = {sizeof(fkey) - 1, fkey}, d = {sizeof(format) - 1, format};
     MDB_txn *txn = NULL;
 
@@ -515,22 +525,27 @@ static void freelist_advance(pc_cache_t *c)
 void pc_evict_map_full(pc_cache_t *c)
 {
     pc_evict_t *e = &c->ev;
-    int reaped, rc = MDB_MAP_FULL;
+    uint64_t live = 0, entries = 1, before = c->counters.evicted;
+    int rc = MDB_MAP_FULL;
 
     if (e->emergency || c->env == NULL)
         return; /* the outer call escalates */
     e->emergency = 1;
     e->full_streak++;
-    reaped = pc_cache_readers_reap(c);
-    if (reaped == 0) {
-        /* evict at once; when that does not help twice, drop everything;
-         * when even that does not help (or fails), a new file */
-        if (e->full_streak <= 2)
+    if (pc_cache_readers_reap(c) == 0) {
+        /* evict at once; when that frees nothing or does not help twice,
+         * drop every entry; when there is nothing to drop or that does not
+         * help either, a new file */
+        (void)measure(c, &live, &entries);
+        if (entries > 0 && e->full_streak <= 2) {
             rc = evict_pass(c, 1);
-        if (rc == 0)
-            pc_log_warn("cache %s: map full: evicted %" PRIu64 " entries at once", c->dir,
-                        e->deleted);
-        if (rc != 0 && e->full_streak <= 3)
+            if (rc == 0 && c->counters.evicted == before)
+                rc = MDB_MAP_FULL;
+            if (rc == 0)
+                pc_log_warn("cache %s: map full: evicted %" PRIu64 " entries at once", c->dir,
+                            c->counters.evicted - before);
+        }
+        if (rc != 0 && entries > 0 && e->full_streak <= 3)
             rc = drop_all(c);
         if (rc == 0)
             freelist_advance(c);

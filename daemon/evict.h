@@ -16,10 +16,11 @@
  * deletions) after each commit, and deletes the entries whose age bucket
  * (log2 of minutes since the stamp) is at or above a cut-off; expired
  * entries beyond the stale window are in the oldest bucket, so they go
- * first. Every entry the hand keeps is counted in a histogram of ages;
+ * first. Every entry the hand passes is counted in a histogram of ages;
  * each completed lap gives the picture of the whole cache from which the
  * cut-off is chosen so that just enough entries qualify. Until the first
- * lap is complete only expired entries qualify. A full map (MDB_MAP_FULL)
+ * lap is complete only expired entries qualify (a map-full emergency
+ * samples the entries ahead of the hand instead). A full map (MDB_MAP_FULL)
  * clears stale readers, runs a step at once, then drops every entry, then
  * rebuilds the file, as each fails in turn.
  */

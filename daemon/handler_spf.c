@@ -1,11 +1,12 @@
 /*
  * handler_spf.c - the SPF check request (PC_MSG_SPF_CHECK): the request's
  * fields become a check_host() input, one evaluation runs per request
- * (spf_eval.c), and its outcome becomes the SPF check reply of
- * docs/PROTOCOL.md.
+ * (spf_eval.c, with the exp= explanation and the two header texts), and
+ * its outcome becomes the SPF check reply of docs/PROTOCOL.md.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "handler.h"
@@ -70,7 +71,26 @@ static void on_spf_done(void *arg, const pc_spf_outcome_t *o)
         put_text(b, PC_T_WHY, o->why);
     pc_wbuf_u8(b, PC_T_CACHE, (uint8_t)o->cache);
     pc_wbuf_u8(b, PC_T_DNSSEC, (uint8_t)o->dnssec);
+    if (o->explanation[0] != '\0')
+        put_text(b, PC_T_SPF_EXPLANATION, o->explanation);
+    /* the header builders write printable ASCII and valid UTF-8 only */
+    if (o->auth_results[0] != '\0')
+        pc_wbuf_str(b, PC_T_AUTH_RESULTS, o->auth_results);
+    if (o->received_spf[0] != '\0')
+        pc_wbuf_str(b, PC_T_RECEIVED_SPF, o->received_spf);
     pc_conn_replied(c, pc_wbuf_frame_end(b));
+}
+
+/* The receiver (%{r}, the headers' receiver=): spf-receiver, else the host
+ * name. The evaluation copies it. */
+static void receiver_of(const pc_daemon_t *d, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (d->cfg.spf_receiver != NULL && d->cfg.spf_receiver[0] != '\0')
+        snprintf(buf, cap, "%s", d->cfg.spf_receiver);
+    else if (gethostname(buf, cap) != 0)
+        buf[0] = '\0';
+    buf[cap - 1] = '\0';
 }
 
 /*
@@ -110,6 +130,7 @@ void pc_handle_spf_check(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     pc_spf_env_t env;
     pc_spf_eval_t *e = NULL;
     pc_req_t *req;
+    char receiver[PC_SPF_RECEIVER_MAX + 1];
     int rc;
 
     if (pc_conn_pending(c) >= d->server_limits.max_inflight) {
@@ -126,6 +147,10 @@ void pc_handle_spf_check(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     env.loop = d->loop;
     env.lookups = d->lookups;
     env.time_limit_ms = d->cfg.spf_time_limit_ms;
+    receiver_of(d, receiver, sizeof(receiver));
+    env.receiver = receiver;
+    env.explain = 1;
+    env.headers = 1;
     rc = pc_spf_check_start(&env, &in, on_spf_done, req, &e);
     if (rc != 0) {
         pc_req_free(req);

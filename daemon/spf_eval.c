@@ -6,6 +6,8 @@
  * the machine on. Answers found in the cache arrive during pc_lookup_start
  * itself, so the driver loops instead of recursing.
  */
+#include <arpa/inet.h>
+
 #include "polcache/error.h"
 #include "spf_eval_impl.h"
 
@@ -39,6 +41,10 @@ __attribute__((format(printf, 3, 4))) void pc_spf_fail(pc_spf_eval_t *e,
 {
     va_list ap;
 
+    if (e->exp == EXP_NAME || e->exp == EXP_TEXT) {
+        pc_spf_exp_drop(e); /* the result stands (§6.2) */
+        return;
+    }
     pc_spf_cancel_slots(e);
     e->out.result = r;
     e->out.matched[0] = e->out.term_domain[0] = '\0';
@@ -63,10 +69,35 @@ static void release(pc_spf_eval_t *e)
     uv_close((uv_handle_t *)&e->timer, on_closed);
 }
 
+/* The two header texts of the outcome (proto/spf_header.h). */
+static void write_headers(pc_spf_eval_t *e)
+{
+    pc_spf_hdr_in_t h;
+    char ip[INET6_ADDRSTRLEN];
+
+    if (inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->ip, ip, sizeof(ip)) == NULL)
+        ip[0] = '\0';
+    memset(&h, 0, sizeof(h));
+    h.result = e->out.result;
+    h.helo_scope = e->out.scope == PC_SPF_SCOPE_HELO;
+    h.receiver = e->receiver;
+    h.client_ip = ip;
+    h.sender = e->sender;
+    h.domain = e->out.domain;
+    h.helo = e->helo;
+    h.null_sender = e->null_sender;
+    h.mechanism = e->out.matched;
+    h.problem = e->out.why;
+    pc_spf_auth_results(&h, e->out.auth_results, sizeof(e->out.auth_results));
+    pc_spf_received_spf(&h, e->out.received_spf, sizeof(e->out.received_spf));
+}
+
 static void finish(pc_spf_eval_t *e)
 {
     if (e->finished)
         return;
+    if (e->env.headers)
+        write_headers(e);
     e->out.cache = !e->any_lookup ? PC_CACHE_NONE : e->any_miss ? PC_CACHE_MISS : PC_CACHE_HIT;
     e->out.dnssec = e->seen_bogus ? PC_DNSSEC_BOGUS : e->seen_insecure ? PC_DNSSEC_INSECURE :
                     e->seen_secure ? PC_DNSSEC_SECURE : PC_DNSSEC_NONE;
@@ -77,7 +108,7 @@ static void finish(pc_spf_eval_t *e)
 
 /* ---- macro expansion ---- */
 
-static void macro_env(pc_spf_eval_t *e, const frame_t *f, pc_spf_macro_env_t *m, char *ptext,
+void pc_spf_macro_env(pc_spf_eval_t *e, const frame_t *f, pc_spf_macro_env_t *m, char *ptext,
                       size_t pcap)
 {
     memset(m, 0, sizeof(*m));
@@ -91,6 +122,10 @@ static void macro_env(pc_spf_eval_t *e, const frame_t *f, pc_spf_macro_env_t *m,
     m->domain_len = strlen(f->domain);
     m->helo = e->helo;
     m->helo_len = e->helo_len;
+    if (e->receiver_len > 0) { /* else %{r} is "unknown" */
+        m->receiver = e->receiver;
+        m->receiver_len = e->receiver_len;
+    }
     memcpy(m->ip, e->ip, sizeof(m->ip));
     m->family = e->family;
     m->now = e->env.clock != NULL ? e->env.clock(e->env.clock_arg) : pc_clock_wall(NULL);
@@ -131,7 +166,6 @@ static int target_text(pc_spf_eval_t *e, const pc_spf_term_t *t, char *text, siz
     }
     pc_spf_macro_check(spec, t->arg.len, 0, &uses_p, NULL);
     if (uses_p && e->p_state != 2) {
-        pc_name_t rev;
         if (e->out.lookups >= PC_SPF_LOOKUPS_MAX) {
             pc_spf_fail(e, PC_SPF_PERMERROR, "%s: resolving %%{p} would exceed %d DNS-querying "
                         "terms (RFC 7208 §4.6.4)", pc_spf_term_ref(e, t, ref, sizeof(ref)),
@@ -139,14 +173,10 @@ static int target_text(pc_spf_eval_t *e, const pc_spf_term_t *t, char *text, siz
             return -1;
         }
         e->out.lookups++;
-        e->p_state = 1;
-        pc_spf_reverse_name(e->ip, e->family, &rev);
-        pc_spf_begin_op(e, OP_P_PTR);
-        pc_spf_note_wait(e, PC_RT_PTR, &rev, "%{p}");
-        pc_spf_lookup(e, 0, &rev, PC_RT_PTR);
+        pc_spf_p_start(e);
         return e->done ? -1 : 0;
     }
-    macro_env(e, f, &m, ptext, sizeof(ptext));
+    pc_spf_macro_env(e, f, &m, ptext, sizeof(ptext));
     if (pc_spf_expand(spec, t->arg.len, PC_SPF_EXPAND_DOMAIN, &m, text, cap, &n, &perr) != 0) {
         pc_spf_fail(e, PC_SPF_PERMERROR, "%s: bad macro: %s",
                     pc_spf_term_ref(e, t, ref, sizeof(ref)),
@@ -154,6 +184,18 @@ static int target_text(pc_spf_eval_t *e, const pc_spf_term_t *t, char *text, siz
         return -1;
     }
     return 1;
+}
+
+/* Start resolving %{p}: the PTR of <ip>, then the names' addresses. */
+void pc_spf_p_start(pc_spf_eval_t *e)
+{
+    pc_name_t rev;
+
+    e->p_state = 1;
+    pc_spf_reverse_name(e->ip, e->family, &rev);
+    pc_spf_begin_op(e, OP_P_PTR);
+    pc_spf_note_wait(e, PC_RT_PTR, &rev, "%{p}");
+    pc_spf_lookup(e, 0, &rev, PC_RT_PTR);
 }
 
 /* ---- the steps ---- */
@@ -361,6 +403,10 @@ static void advance(pc_spf_eval_t *e)
         pc_spf_op_done(e);
         return;
     }
+    if (e->exp == EXP_NAME || e->exp == EXP_TEXT) {
+        pc_spf_exp_advance(e);
+        return;
+    }
     if (f->rec == NULL) {
         pc_spf_begin_op(e, OP_RECORD);
         pc_spf_note_wait(e, PC_RT_SPF, &f->dname, f->via[0] ? f->via : NULL);
@@ -421,8 +467,13 @@ void pc_spf_drive(pc_spf_eval_t *e)
     if (e->driving || e->finished)
         return;
     e->driving = 1;
-    while (!e->done && e->pending == 0)
-        advance(e);
+    for (;;) {
+        while (!e->done && e->pending == 0)
+            advance(e);
+        /* a fail with an exp= goes on to its explanation (spf_exp.c) */
+        if (!e->done || !pc_spf_exp_begin(e))
+            break;
+    }
     e->driving = 0;
     if (e->done)
         finish(e);
@@ -434,6 +485,7 @@ static void on_timer(uv_timer_t *h)
 
     if (e->finished)
         return;
+    /* while explaining a fail, this drops only the explanation (§6.2) */
     pc_spf_fail(e, PC_SPF_TEMPERROR, "the evaluation exceeded its time limit of %u ms, "
                 "waiting for %s", e->env.time_limit_ms, e->wait[0] ? e->wait : "DNS");
     finish(e);
@@ -454,6 +506,7 @@ static void set_inputs(pc_spf_eval_t *e, const pc_spf_input_t *in)
         spf_copy_text(e->helo, in->helo, in->helo_len);
         e->helo_len = strlen(e->helo);
     }
+    e->null_sender = in->mailfrom != NULL && in->mailfrom_len == 0;
     if (in->mailfrom != NULL && in->mailfrom_len > 0) {
         e->out.scope = PC_SPF_SCOPE_MAILFROM;
         pc_spf_sender_split(in->mailfrom, in->mailfrom_len, &local, &llen, &dom, &dlen);
@@ -499,6 +552,11 @@ int pc_spf_check_start(const pc_spf_env_t *env, const pc_spf_input_t *in, pc_spf
         e->env.time_limit_ms = PC_SPF_TIME_LIMIT_DEFAULT;
     e->cb = cb;
     e->arg = arg;
+    if (env->receiver != NULL) {
+        e->receiver_len = strnlen(env->receiver, PC_SPF_RECEIVER_MAX);
+        memcpy(e->receiver, env->receiver, e->receiver_len);
+    }
+    e->env.receiver = NULL; /* the copy in e->receiver is used */
     uv_timer_init(env->loop, &e->timer);
     e->timer.data = e;
     set_inputs(e, in);

@@ -17,11 +17,13 @@
 
 #include "lookup.h"
 #include "polcache/types.h"
+#include "spf_header.h"
 
 #define PC_SPF_LOOKUPS_MAX 10   /* DNS-querying terms per check (§4.6.4) */
 #define PC_SPF_VOIDS_MAX 2      /* void lookups per check (§4.6.4) */
 #define PC_SPF_TIME_LIMIT_DEFAULT 20000 /* ms; §4.6.4 asks for at least 20 s */
 #define PC_SPF_TEXT_OUT 1024    /* octets kept of a term, domain or reason */
+#define PC_SPF_RECEIVER_MAX 253 /* octets of the receiver name (%{r}) */
 
 /* Which identity is checked (RFC 7208 §2.3, §2.4). Wire values. */
 typedef enum pc_spf_scope {
@@ -50,6 +52,11 @@ typedef struct pc_spf_env {
     unsigned time_limit_ms;   /* whole evaluation; 0 = PC_SPF_TIME_LIMIT_DEFAULT */
     pc_clock_fn clock;        /* %{t}; NULL = wall clock */
     void *clock_arg;
+    const char *receiver;     /* the checking host: %{r} in explanations and
+                                 the headers' receiver; copied at start (cut to
+                                 PC_SPF_RECEIVER_MAX); NULL = "unknown" */
+    int explain;              /* on fail, look up the exp= explanation (§6.2) */
+    int headers;              /* fill auth_results and received_spf */
 } pc_spf_env_t;
 
 /*
@@ -71,14 +78,25 @@ typedef struct pc_spf_outcome {
     unsigned voids;          /* void lookups (NODATA or NXDOMAIN) */
     pc_cache_state_t cache;  /* HIT if every answer came from the cache,
                                 MISS if any went upstream, NONE if no lookup */
-    pc_dnssec_t dnssec;      /* weakest state among the answers used:
-                                BOGUS, else INSECURE, else SECURE; NONE when
-                                no answer was obtained */
+    pc_dnssec_t dnssec;      /* the answers the check obtained, the exp=
+                                and %{p} lookups included: BOGUS if any was
+                                bogus (its data is never used, even where a
+                                DNS error only means "no match"), else
+                                INSECURE if any was insecure, else SECURE;
+                                NONE when no answer was obtained */
     /* For explanations (§6.2): on a fail, the exp= domain-spec of the
      * record that produced it and the <domain> to expand it with; "" when
      * that record has no exp=. */
     char exp_spec[PC_SPF_TEXT_OUT + 1];
     char exp_domain[PC_SPF_TEXT_OUT + 1];
+    /* With env.explain: the explanation of a fail (§6.2), macro-expanded,
+     * cut to PC_SPF_TEXT_OUT octets; "" when none applies or anything
+     * about it failed (no TXT, several, a DNS error, a syntax error). */
+    char explanation[PC_SPF_TEXT_OUT + 1];
+    /* With env.headers: the Authentication-Results fragment and the
+     * Received-SPF value (proto/spf_header.h); "" otherwise. */
+    char auth_results[PC_SPF_AR_MAX];
+    char received_spf[PC_SPF_RECEIVED_MAX];
 } pc_spf_outcome_t;
 
 typedef struct pc_spf_eval pc_spf_eval_t;
@@ -93,7 +111,9 @@ typedef void (*pc_spf_cb)(void *arg, const pc_spf_outcome_t *o);
  * the cache) calls cb before returning and sets *out to NULL. Otherwise
  * *out identifies the evaluation for pc_spf_check_cancel and cb is called
  * exactly once later, on the loop thread. Either way the evaluation's
- * memory is released by the loop after cb returns.
+ * memory is released by the loop after cb returns. With env->explain a
+ * fail waits for its explanation (§6.2) before cb; the time limit, if it
+ * strikes then, drops the explanation and keeps the fail.
  * Returns 0, or PC_EINVAL (NULL arguments, family not 4 or 6, neither
  * mailfrom nor helo) or PC_ENOMEM; on error cb is never called.
  */

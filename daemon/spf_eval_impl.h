@@ -46,8 +46,19 @@ typedef enum op {
     OP_PTR,      /* "ptr": PTR of <ip> */
     OP_PTR_ADDR, /* "ptr": addresses of the candidate names */
     OP_P_PTR,    /* %{p}: PTR of <ip> */
-    OP_P_ADDR    /* %{p}: addresses of the names */
+    OP_P_ADDR,   /* %{p}: addresses of the names */
+    OP_EXP_TXT   /* exp=: the TXT of the explanation (§6.2) */
 } op_t;
+
+/* The explanation phase, after a fail (spf_exp.c). */
+typedef enum exp_step {
+    EXP_NONE, /* not begun */
+    EXP_NAME, /* expanding the exp= domain-spec (%{p} first if it needs it) */
+    EXP_TEXT, /* the TXT is in exp_text: check and expand it */
+    EXP_DONE  /* over, with or without an explanation */
+} exp_step_t;
+
+#define EXP_TEXT_MAX 512 /* octets of a plain TXT record the cache keeps */
 
 typedef enum term_res { TR_NONE, TR_MATCH, TR_NOMATCH } term_res_t;
 
@@ -98,6 +109,14 @@ struct pc_spf_eval {
     unsigned p_n;
     /* the answers used */
     int any_lookup, any_miss, seen_bogus, seen_insecure, seen_secure;
+    /* the explanation (spf_exp.c) and the headers */
+    char receiver[PC_SPF_RECEIVER_MAX + 1];
+    size_t receiver_len;
+    int null_sender;     /* MAIL FROM was "" */
+    exp_step_t exp;
+    int exp_found;       /* OP_EXP_TXT gave exactly one record */
+    char exp_text[EXP_TEXT_MAX + 1];
+    size_t exp_len;
 };
 
 /* ---- small helpers ---- */
@@ -147,6 +166,11 @@ __attribute__((format(printf, 3, 4))) void pc_spf_fail(pc_spf_eval_t *e, pc_spf_
 const char *pc_spf_term_ref(pc_spf_eval_t *e, const pc_spf_term_t *t, char *buf, size_t cap);
 /* Run the machine until it waits for DNS or ends (re-entry is a no-op). */
 void pc_spf_drive(pc_spf_eval_t *e);
+/* The macro values of frame f (ptext/pcap hold a resolved %{p}). */
+void pc_spf_macro_env(pc_spf_eval_t *e, const frame_t *f, pc_spf_macro_env_t *m, char *ptext,
+                      size_t pcap);
+/* Start resolving %{p} (PTR, then the names' addresses); counts nothing. */
+void pc_spf_p_start(pc_spf_eval_t *e);
 /* The SPF record of the top frame has been looked up (op OP_RECORD). */
 void pc_spf_record_done(pc_spf_eval_t *e);
 
@@ -163,5 +187,16 @@ int pc_spf_lookup(pc_spf_eval_t *e, unsigned idx, const pc_name_t *name, pc_rtyp
 void pc_spf_op_done(pc_spf_eval_t *e);
 /* Detach every lookup in flight. */
 void pc_spf_cancel_slots(pc_spf_eval_t *e);
+
+/* ---- the explanation (spf_exp.c) ---- */
+
+/* The check has its result: start explaining a fail that has an exp=
+ * (env.explain). Returns 1 when the explanation phase began (the machine
+ * runs on), 0 when there is nothing to explain. */
+int pc_spf_exp_begin(pc_spf_eval_t *e);
+/* One step of the explanation phase when no lookup is in flight. */
+void pc_spf_exp_advance(pc_spf_eval_t *e);
+/* Anything about exp= failed: no explanation, the result stands (§6.2). */
+void pc_spf_exp_drop(pc_spf_eval_t *e);
 
 #endif /* PC_SPF_EVAL_IMPL_H */

@@ -62,6 +62,21 @@ int pc_spf_body_field(const uint8_t *body, size_t len, uint16_t type, const uint
     return found;
 }
 
+static int count_field(void *arg, const uint8_t *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    ++*(unsigned *)arg;
+    return 0;
+}
+
+unsigned pc_spf_body_count(const uint8_t *body, size_t len, uint16_t type)
+{
+    unsigned c = 0;
+    each_field(body, len, type, count_field, &c);
+    return c;
+}
+
 int pc_spf_cidr_match(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
     unsigned full = bits / 8, rest = bits % 8;

@@ -38,6 +38,10 @@ int pc_spf_body_addrs(const uint8_t *body, size_t len, const uint8_t *ip, size_t
 int pc_spf_body_field(const uint8_t *body, size_t len, uint16_t type, const uint8_t **val,
                       size_t *n);
 
+/* pc_spf_body_count - how many fields of type a lookup body holds (e.g.
+ * PC_T_RDATA: one per record of a plain TXT answer). */
+unsigned pc_spf_body_count(const uint8_t *body, size_t len, uint16_t type);
+
 /*
  * pc_spf_body_names - the names in the RDATA fields of an MX (mx = 1: a
  * 2-octet preference, then the exchange) or PTR (mx = 0) answer body, in

@@ -167,6 +167,18 @@ static void consume(pc_spf_eval_t *e, unsigned idx, const pc_lookup_result_t *r)
             save_dns_why(e, r);
         }
         break;
+    case OP_EXP_TXT:
+        /* §6.2: exactly one record, else no explanation */
+        e->exp_found = found && pc_spf_body_count(r->body, r->body_len, PC_T_RDATA) == 1;
+        if (e->exp_found) {
+            const uint8_t *v;
+            size_t n;
+            pc_spf_body_field(r->body, r->body_len, PC_T_RDATA, &v, &n);
+            e->exp_len = n < EXP_TEXT_MAX ? n : EXP_TEXT_MAX;
+            memcpy(e->exp_text, v, e->exp_len);
+            e->exp_text[e->exp_len] = '\0';
+        }
+        break;
     default:
         break;
     }
@@ -291,6 +303,8 @@ void pc_spf_op_done(pc_spf_eval_t *e)
     case OP_P_ADDR:
         e->p_state = 2; /* the term is evaluated again, now with %{p} known */
         return;
+    case OP_EXP_TXT:
+        return; /* spf_exp.c takes the text, or drops the explanation */
     default:
         return;
     }

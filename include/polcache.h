@@ -327,6 +327,193 @@ PC_EXPORT int pc_client_dkim(pc_client_t *c, const char *selector,
                              const char *domain, unsigned timeout_ms,
                              pc_result_t **out);
 
+/* -------------------------------------------------------------- SPF check */
+
+/* pc_spf_check_t.scope: which identity was checked (RFC 7208 §2.3, §2.4). */
+#define PC_SPF_CHECK_MAILFROM 1 /* MAIL FROM, or postmaster@HELO for "<>" */
+#define PC_SPF_CHECK_HELO 2     /* the HELO identity */
+
+/*
+ * An SPF check, RFC 7208 check_host(): what pc_client_spf_check() asks.
+ * The strings are only read during the call.
+ */
+typedef struct pc_spf_query {
+    const char *ip;       /* the SMTP client's address as text, IPv4
+                             ("192.0.2.1") or IPv6; an IPv4-mapped IPv6
+                             address is checked as the IPv4 address */
+    const char *mailfrom; /* the RFC 5321 MAIL FROM address (angle brackets
+                             allowed; no "@": the whole text is the domain);
+                             "" for the null reverse-path, which checks
+                             postmaster@<helo>; NULL to check the HELO
+                             identity. Control characters and octets that
+                             are not UTF-8 are sent as '?' */
+    const char *helo;     /* the HELO/EHLO name exactly as the client sent
+                             it, or NULL; required when mailfrom is NULL
+                             or "" */
+    unsigned flags;       /* PC_QUERY_NOCACHE, PC_QUERY_NOSTALE */
+} pc_spf_query_t;
+
+/* The result of an SPF check. Allocated by the library in one block and
+ * freed with pc_spf_check_free(); every pointer inside lives as long as
+ * it. Later versions may append fields. */
+typedef struct pc_spf_check {
+    pc_spf_result_t result; /* PC_SPF_NONE .. PC_SPF_PERMERROR; temperror
+                               means: try again later, never a verdict */
+    int scope;              /* PC_SPF_CHECK_MAILFROM or PC_SPF_CHECK_HELO */
+    const char *domain;     /* the <domain> checked; "" if not sent */
+    const char *matched;    /* the term that decided, as written ("-all",
+                               "include:_spf.example.net"); "" when none did
+                               (default neutral, none, an error) */
+    const char *term_domain; /* the domain whose record holds matched; "" */
+    uint32_t lookups;       /* DNS-querying terms evaluated (at most 10) */
+    uint32_t void_lookups;  /* lookups of those that found no data */
+    const char *why;        /* with none, temperror and permerror: the term
+                               or lookup that caused it; "" otherwise */
+    pc_cache_state_t cache; /* PC_CACHE_HIT: every answer came from the
+                               cache; PC_CACHE_MISS: some went upstream;
+                               PC_CACHE_NONE: no lookup was made */
+    pc_dnssec_t dnssec;     /* the weakest state among the answers used:
+                               BOGUS if a bogus answer was seen (its data is
+                               never used), else INSECURE if any was, else
+                               SECURE; NONE when no answer was obtained */
+    const char *explanation; /* with fail: the record's exp= explanation,
+                               macro-expanded; "" when there is none */
+    const char *auth_results; /* the spf method of an Authentication-Results
+                                field, e.g. "spf=pass (...)
+                                smtp.mailfrom=example.org"; "" if not sent */
+    const char *received_spf; /* the value of a Received-SPF field (RFC
+                                 7208 §9.1); "" if not sent */
+} pc_spf_check_t;
+
+/*
+ * pc_client_spf_check - run SPF check_host() in polcached for a client
+ * address and its MAIL FROM and/or HELO. Blocking, as the calls above.
+ * On success returns 0 and sets *out (free it with pc_spf_check_free);
+ * DNS failures are the result PC_SPF_TEMPERROR, not an error. Errors:
+ * PC_EINVAL (q or ip NULL, ip not an address, neither mailfrom nor helo,
+ * an empty mailfrom without helo, an unknown flag), PC_ETOOBIG (mailfrom
+ * or helo over 1024 octets). *out is NULL on error.
+ */
+PC_EXPORT int pc_client_spf_check(pc_client_t *c, const pc_spf_query_t *q,
+                                  unsigned timeout_ms, pc_spf_check_t **out);
+
+/* pc_spf_check_free - free an SPF check result. NULL is ignored. */
+PC_EXPORT void pc_spf_check_free(pc_spf_check_t *r);
+
+/* ------------------------------------------------------- DMARC evaluation */
+
+/* The most DKIM results one evaluation takes (pc_eval_query_t.ndkim). */
+#define PC_EVAL_DKIM_MAX 16
+
+/* One DKIM signature's verification result, as the filter found it. */
+typedef struct pc_eval_dkim {
+    const char *d;           /* the signature's d= domain */
+    const char *s;           /* its s= selector, or NULL */
+    pc_dkim_result_t result; /* PC_DKIM_NONE .. PC_DKIM_PERMERROR */
+} pc_eval_dkim_t;
+
+/*
+ * A DMARC evaluation of one message: what pc_client_eval() asks. The SPF
+ * part is either the filter's own SPF result (spf_result set, with
+ * spf_domain and spf_scope) or, with spf_result PC_SPF_UNSET, the inputs
+ * for polcached to run SPF itself (ip with mailfrom and/or helo, as in
+ * pc_spf_query_t). The strings and the dkim array are only read during
+ * the call.
+ */
+typedef struct pc_eval_query {
+    const char *from;            /* the RFC 5322 From domain */
+    pc_spf_result_t spf_result;  /* the filter's SPF result, or
+                                    PC_SPF_UNSET to have polcached run SPF */
+    const char *spf_domain;      /* the domain that SPF result is for */
+    int spf_scope;               /* PC_SPF_CHECK_MAILFROM (also 0) or
+                                    PC_SPF_CHECK_HELO */
+    const char *ip;              /* polcached runs SPF: the client address */
+    const char *mailfrom;        /* ... its MAIL FROM, or NULL */
+    const char *helo;            /* ... its HELO name, or NULL */
+    const pc_eval_dkim_t *dkim;  /* ndkim DKIM results (NULL when 0) */
+    size_t ndkim;                /* 0..PC_EVAL_DKIM_MAX */
+    int pct_roll;                /* 0: a random draw for RFC 7489 pct=
+                                    sampling; 1..100: the draw is
+                                    pct_roll - 1 (deterministic tests) */
+    unsigned flags;              /* PC_QUERY_NOCACHE, PC_QUERY_NOSTALE */
+} pc_eval_query_t;
+
+/* pc_eval_ident_t.kind */
+#define PC_EVAL_SPF 1
+#define PC_EVAL_DKIM 2
+
+/* pc_eval_ident_t.aligned */
+#define PC_ALIGNED_NO 0
+#define PC_ALIGNED_YES 1
+#define PC_ALIGNED_UNKNOWN 2 /* its organizational domain could not be found
+                                (a temporary failure) */
+
+/* How one identifier (the SPF domain, or a DKIM d=) aligned. */
+typedef struct pc_eval_ident {
+    int kind;               /* PC_EVAL_SPF or PC_EVAL_DKIM */
+    const char *domain;     /* the identifier; "" if not sent */
+    const char *selector;   /* DKIM s=; "" */
+    int result;             /* its pc_spf_result_t or pc_dkim_result_t */
+    char mode;              /* 's' strict, 'r' relaxed; 0 if not sent */
+    int aligned;            /* PC_ALIGNED_* */
+    const char *org_domain; /* its organizational domain; "" if unknown */
+} pc_eval_ident_t;
+
+/*
+ * The verdict of a DMARC evaluation (docs/DMARC.md). Allocated by the
+ * library in one block and freed with pc_eval_result_free(); every
+ * pointer inside lives as long as it. Later versions may append fields.
+ */
+typedef struct pc_eval_result {
+    pc_dmarc_result_t result; /* PC_DMARC_R_NONE .. PC_DMARC_R_PERMERROR;
+                                 temperror: defer, never a verdict */
+    pc_dnssec_t dnssec;       /* the DNSSEC state of the policy record */
+    const char *why;          /* why temperror, permerror or none; "" */
+    const char *policy_tag;   /* "p", "sp" or "np": the tag that applied;
+                                 "" when no policy applied */
+    const char *policy;       /* its value: none, quarantine, reject; "" */
+    const char *disposition;  /* what the policy asks for this message
+                                 (none on pass); "" */
+    const char *recommended;  /* the disposition after t= and pct=; "" */
+    int testing;              /* 1 with t=y */
+    int pct;                  /* pct= in RFC 7489 mode, else 100 */
+    int sampled_out;          /* 1 when pct= sampling lowered the policy */
+    const pc_eval_ident_t *idents; /* the SPF identifier, then each DKIM
+                                      d=, in the order given */
+    size_t nidents;
+    const char *rua;          /* aggregate report URIs, comma-separated; "" */
+    const char *ruf;          /* failure report URIs; "" */
+    const char *auth_results; /* the Authentication-Results fragment, e.g.
+                                 "dmarc=pass (p=none dis=none)
+                                 header.from=example.org" */
+    int method;               /* PC_METHOD_TREEWALK or PC_METHOD_PSL; 0 */
+    const char *org_domain;   /* the From domain's organizational domain */
+    const char *policy_domain; /* the domain whose record applied; "" */
+    pc_spf_result_t spf_result; /* when polcached ran SPF: its result
+                                   (else PC_SPF_UNSET) */
+    const char *spf_domain;   /* ... and the domain it checked; "" */
+} pc_eval_result_t;
+
+/*
+ * pc_client_eval - evaluate DMARC for one message in polcached: policy
+ * discovery for the From domain, SPF if asked, alignment of every
+ * identifier, the policy and disposition, and the Authentication-Results
+ * fragment. Blocking, as the calls above. On success returns 0 and sets
+ * *out (free it with pc_eval_result_free); DNS failures are the result
+ * PC_DMARC_R_TEMPERROR, not an error. Errors: PC_EINVAL (q or from NULL or
+ * empty; neither an SPF result with its domain nor an ip with mailfrom or
+ * helo; both; an ip that is not an address; ndkim over PC_EVAL_DKIM_MAX
+ * or dkim NULL with ndkim > 0; a DKIM result without d= or out of range;
+ * pct_roll out of range; an unknown flag), PC_ETOOBIG (a name over 1024
+ * octets), and the daemon's errors for the names (PC_ENAME, PC_ENAMELEN,
+ * PC_EIDNA). *out is NULL on error.
+ */
+PC_EXPORT int pc_client_eval(pc_client_t *c, const pc_eval_query_t *q,
+                             unsigned timeout_ms, pc_eval_result_t **out);
+
+/* pc_eval_result_free - free an evaluation result. NULL is ignored. */
+PC_EXPORT void pc_eval_result_free(pc_eval_result_t *r);
+
 /* What the daemon says about itself. Filled in by pc_client_ping(). */
 typedef struct pc_ping {
     char version[65];       /* e.g. "polcached 0.1.0"; "" if not sent */
@@ -491,6 +678,26 @@ PC_EXPORT int pc_client_fd(pc_client_t *c);
 PC_EXPORT int pc_client_query_async(pc_client_t *c, const pc_query_t *q,
                                     unsigned timeout_ms, pc_result_cb cb,
                                     void *arg, uint32_t *id);
+
+/* Completion callbacks of the SPF check and the DMARC evaluation: as
+ * pc_result_cb, with their own result types (the callee frees them with
+ * pc_spf_check_free and pc_eval_result_free). */
+typedef void (*pc_spf_check_cb)(void *arg, int err, pc_spf_check_t *result);
+typedef void (*pc_eval_cb)(void *arg, int err, pc_eval_result_t *result);
+
+/*
+ * pc_client_spf_check_async, pc_client_eval_async - submit an SPF check or
+ * a DMARC evaluation; cb is called exactly once, as for
+ * pc_client_query_async, which these follow in every respect (ids,
+ * pc_client_cancel, errors: those of the blocking call, and PC_EINVAL
+ * when cb is NULL; if the call returns an error cb is never called).
+ */
+PC_EXPORT int pc_client_spf_check_async(pc_client_t *c, const pc_spf_query_t *q,
+                                        unsigned timeout_ms, pc_spf_check_cb cb,
+                                        void *arg, uint32_t *id);
+PC_EXPORT int pc_client_eval_async(pc_client_t *c, const pc_eval_query_t *q,
+                                   unsigned timeout_ms, pc_eval_cb cb, void *arg,
+                                   uint32_t *id);
 
 /*
  * pc_client_cancel - cancel a non-blocking request: the daemon is told to

@@ -121,7 +121,9 @@ static size_t addr_text(const pc_spf_macro_env_t *e, char *scratch, size_t cap)
 static void letter_value(const pc_spf_macro_env_t *e, char letter, char *scratch, size_t cap,
                          const char **v, size_t *vl)
 {
-    static const char hex[] = "0123456789abcdef";
+    /* upper-case nibbles, as the RFC 7208 test suite expects (v-macro-ip6);
+     * §7.3 only says "dot-format", and DNS names ignore case (RFC 4343) */
+    static const char hex[] = "0123456789ABCDEF";
     size_t n = 0;
 
     *v = scratch;

@@ -150,8 +150,11 @@ typedef enum pc_tlv_type {
     PC_T_SPF_MATCHED = 110, /* text: the term that decided the result */
     PC_T_SPF_TERM_DOMAIN = 111, /* name: whose SPF record holds that term */
     PC_T_SPF_LOOKUPS = 112, /* u32: DNS-querying terms evaluated (§4.6.4) */
-    PC_T_SPF_VOID_LOOKUPS = 113 /* u32: lookups with no answer (§4.6.4) */
-    /* 114..127 are free */
+    PC_T_SPF_VOID_LOOKUPS = 113, /* u32: lookups with no answer (§4.6.4) */
+    PC_T_SPF_EXPLANATION = 114, /* text: the exp= explanation of a fail (§6.2) */
+    PC_T_RECEIVED_SPF = 115 /* text: the Received-SPF value (RFC 7208 §9.1);
+                               the reply also carries AUTH_RESULTS (108) */
+    /* 116..127 are free */
 } pc_tlv_type_t;
 
 #define PC_DUMP_MAX 256     /* entries per dump page */

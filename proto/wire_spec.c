@@ -266,6 +266,9 @@ static const pc_field_spec_t spf_check_rep_fields[] = {
     TEXT(PC_T_WHY, 0, 1, 0, PC_TEXT_MAX),
     U8(PC_T_CACHE, 0, 1, 0, PC_CACHE_MAX_),
     U8(PC_T_DNSSEC, 0, 1, 0, PC_DNSSEC_MAX_),
+    TEXT(PC_T_SPF_EXPLANATION, 0, 1, 1, PC_TEXT_MAX),
+    TEXT(PC_T_AUTH_RESULTS, 0, 1, 1, 2048),
+    TEXT(PC_T_RECEIVED_SPF, 0, 1, 1, 4096),
 };
 static const pc_set_spec_t spf_check_rep = SET("spf-check-reply", spf_check_rep_fields, NULL);
 

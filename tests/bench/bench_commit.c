@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_commit [DIR] [RUNS 1..%d]\n", MAX_RUNS);
         return 2;
     }
-    printf("LMDB %s, %u prefilled entries, %d runs in %s; medians over runs\n",
+    printf("%s, %u prefilled entries, %d runs in %s; medians over runs\n",
            MDB_VERSION_STRING, PREFILL, runs, base);
     printf("%-18s %5s %12s %12s %12s\n", "mode", "puts", "median us", "p90 us", "commits/s");
     for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++) {

@@ -21,7 +21,9 @@ typedef struct clires {
 /* Options of one run. */
 typedef struct cliopt {
     const char *const *env; /* "NAME=value" to set, "NAME" to unset; NULL-ended */
-    int as_nobody;          /* run as uid/gid 65534 (the caller is root) */
+    int as_nobody;          /* run as uid/gid 65534 (the caller is root);
+                               status 126 or 127: it cannot run as that
+                               user here (a build tree it cannot read) */
     int pty;                /* standard output is a terminal */
     int color;              /* colour is expected: skip the escape check */
 } cliopt_t;

@@ -3,8 +3,8 @@
  * world of its own (so NSD can be stopped without disturbing other tests):
  * a flush after a record changed at NSD returns the new value; after a
  * restart with NSD stopped every cached name is a hit with no upstream
- * query; kill -9 while writes are in flight leaves a cache that opens and
- * answers correctly; and polcached started with its built-in defaults
+ * query (kill -9 under write load is tests/e2e/test_durability.c); and
+ * polcached started with its built-in defaults
  * answers a ping and exits 0 on SIGTERM (the README's first command).
  */
 #include <setjmp.h>
@@ -163,55 +163,6 @@ static void test_flush_then_persistence_without_nsd(void **state)
     free(c);
 }
 
-static void test_kill9_under_writes(void **state)
-{
-    char conf[600], name[128];
-    tc_t *c = malloc(sizeof(*c));
-    dproc_t d;
-    pc_wbuf_t b;
-    (void)state;
-
-    private_conf(conf, sizeof(conf));
-    dproc_init(&d, conf);
-    for (int round = 0; round < 5; round++) {
-        int got = 0;
-        dproc_start(&d);
-        assert_int_equal(tc_connect(c, d.sock, 2000), 0);
-        /* the cache opens and answers correctly after the previous kill */
-        assert_int_equal(ask(c, PC_MSG_DMARC, "secure.pcw", NULL, 1), 0);
-        assert_int_equal(tc_u8(c, PC_T_OUTCOME), PC_OUTCOME_FOUND);
-        assert_int_equal(tc_u8(c, PC_T_DNSSEC), PC_DNSSEC_SECURE);
-        assert_int_equal(stat_of(c, "cache.rebuilds"), 0);
-        assert_int_equal(tc_stat(c, "cache.corrupt"), 0);
-        /* 300 distinct names, each answer a cache write */
-        pc_wbuf_init(&b, 1u << 20);
-        for (int i = 0; i < 300; i++) {
-            snprintf(name, sizeof(name), "k%d-%d.secure.pcw", round, i);
-            pc_wbuf_frame_begin(&b, PC_MSG_SPF, 0, (uint32_t)(100 + i));
-            pc_wbuf_str(&b, PC_T_DOMAIN, name);
-            assert_int_equal(pc_wbuf_frame_end(&b), 0);
-        }
-        assert_int_equal(tc_send_wbuf(c, &b), 0);
-        pc_wbuf_free(&b);
-        while (got < 50 + round * 40) {
-            assert_int_equal(tc_read(c, 10000), 0);
-            got++;
-        }
-        dproc_kill9(&d);
-        tc_close(c);
-    }
-    dproc_start(&d);
-    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
-    assert_int_equal(ask(c, PC_MSG_SPF, "secure.pcw", NULL, 2), 0);
-    assert_int_equal(tc_u8(c, PC_T_OUTCOME), PC_OUTCOME_FOUND);
-    assert_int_equal(stat_of(c, "cache.rebuilds"), 0);
-    assert_true(tc_stat(c, "cache.entries") >= 50);
-    tc_close(c);
-    assert_int_equal(dproc_stop(&d), 0);
-    dproc_cleanup(&d);
-    free(c);
-}
-
 static void test_builtin_defaults(void **state)
 {
     const char *bin = pc_test_env("PC_POLCACHED");
@@ -265,7 +216,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flush_then_persistence_without_nsd),
-        cmocka_unit_test(test_kill9_under_writes),
         cmocka_unit_test(test_builtin_defaults),
     };
     pc_test_world_load(); /* for PC_SOURCE_DIR-relative tools only */

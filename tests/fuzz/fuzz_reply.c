@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t req_types[] = {
     PC_MSG_PING, PC_MSG_DMARC, PC_MSG_SPF, PC_MSG_DKIM, PC_MSG_STATS,
-    PC_MSG_FLUSH, PC_MSG_DUMP, PC_MSG_CANCEL, PC_MSG_SPF_CHECK,
+    PC_MSG_FLUSH, PC_MSG_DUMP, PC_MSG_CANCEL, PC_MSG_SPF_CHECK, PC_MSG_DMARC_EVAL,
 };
 
 static void walk_record(const pc_result_t *r)
@@ -59,6 +59,21 @@ static void walk(const pcc_reply_t *rep)
     }
     if (strlen(rep->ping.version) >= sizeof(rep->ping.version))
         abort();
+    if (rep->spf != NULL)
+        (void)(strlen(rep->spf->domain) + strlen(rep->spf->matched) +
+               strlen(rep->spf->term_domain) + strlen(rep->spf->why) +
+               strlen(rep->spf->explanation) + strlen(rep->spf->auth_results) +
+               strlen(rep->spf->received_spf));
+    if (rep->eval != NULL) {
+        const pc_eval_result_t *e = rep->eval;
+        (void)(strlen(e->why) + strlen(e->policy_tag) + strlen(e->policy) +
+               strlen(e->disposition) + strlen(e->recommended) + strlen(e->rua) +
+               strlen(e->ruf) + strlen(e->auth_results) + strlen(e->org_domain) +
+               strlen(e->policy_domain) + strlen(e->spf_domain));
+        for (size_t i = 0; i < e->nidents; i++)
+            (void)(strlen(e->idents[i].domain) + strlen(e->idents[i].selector) +
+                   strlen(e->idents[i].org_domain));
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

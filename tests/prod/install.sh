@@ -22,10 +22,13 @@ unit=$p/lib/systemd/system/polcached.service
 sysusers=$p/lib/sysusers.d/polcache.conf
 sample=$p/share/doc/polcache/polcached.conf
 for f in "$p/sbin/polcached" "$unit" "$sysusers" "$p/share/man/man8/polcached.8" \
-  "$p/share/man/man5/polcached.conf.5" "$sample"; do
+  "$p/share/man/man5/polcached.conf.5" "$sample" "$p/bin/dmarc-query" \
+  "$p/share/man/man1/dmarc-query.1" "$p/share/man/man3/libpolcache.3"; do
   [ -f "$f" ] || fail "not installed: ${f#$stage}"
 done
 [ -x "$p/sbin/polcached" ] || fail "polcached is not executable"
+# dmarc-query finds the installed libpolcache by its relative RUNPATH
+out=$("$p/bin/dmarc-query" --version 2>&1) || fail "installed dmarc-query does not run: $out"
 
 # the sample configuration passes the check
 out=$("$p/sbin/polcached" -n -c "$sample" 2>&1) || fail "polcached -n on the sample: $out"
@@ -92,7 +95,8 @@ fi
 
 # man pages
 if command -v groff >/dev/null 2>&1; then
-  for m in "$p/share/man/man8/polcached.8" "$p/share/man/man5/polcached.conf.5"; do
+  for m in "$p/share/man/man8/polcached.8" "$p/share/man/man5/polcached.conf.5" \
+    "$p/share/man/man1/dmarc-query.1" "$p/share/man/man3/libpolcache.3"; do
     out=$(groff -man -ww -z "$m" 2>&1)
     [ -z "$out" ] || fail "groff warns on ${m##*/}: $out"
   done

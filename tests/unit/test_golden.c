@@ -117,6 +117,27 @@ static void b_spf_check_rep_temperror(pc_wbuf_t *b)
     pc_wbuf_u8(b, PC_T_DNSSEC, PC_DNSSEC_SECURE);
 }
 
+static void b_spf_check_rep_explained(pc_wbuf_t *b)
+{
+    pc_wbuf_frame_begin(b, PC_MSG_SPF_CHECK | PC_MSG_REPLY, 0, 10);
+    pc_wbuf_u8(b, PC_T_SPF_RESULT, PC_SPF_FAIL);
+    pc_wbuf_u8(b, PC_T_SPF_SCOPE, 1);
+    pc_wbuf_str(b, PC_T_SPF_DOMAIN, "example.org");
+    pc_wbuf_str(b, PC_T_SPF_MATCHED, "-all");
+    pc_wbuf_str(b, PC_T_SPF_TERM_DOMAIN, "example.org");
+    pc_wbuf_u32(b, PC_T_SPF_LOOKUPS, 1);
+    pc_wbuf_u32(b, PC_T_SPF_VOID_LOOKUPS, 0);
+    pc_wbuf_u8(b, PC_T_CACHE, PC_CACHE_MISS);
+    pc_wbuf_u8(b, PC_T_DNSSEC, PC_DNSSEC_SECURE);
+    pc_wbuf_str(b, PC_T_SPF_EXPLANATION, "192.0.2.9 may not send mail for example.org");
+    pc_wbuf_str(b, PC_T_AUTH_RESULTS, "spf=fail (mx.example.net: domain of user@example.org "
+                "does not designate 192.0.2.9 as permitted sender) smtp.mailfrom=example.org");
+    pc_wbuf_str(b, PC_T_RECEIVED_SPF, "fail (mx.example.net: domain of user@example.org does "
+                "not designate 192.0.2.9 as permitted sender) receiver=mx.example.net; "
+                "client-ip=192.0.2.9; envelope-from=\"user@example.org\"; helo=mx.example.org; "
+                "identity=mailfrom; mechanism=-all");
+}
+
 static void b_dmarc_eval_req(pc_wbuf_t *b)
 {
     pc_wbuf_frame_begin(b, PC_MSG_DMARC_EVAL, 0, 9);
@@ -185,6 +206,7 @@ static const struct golden goldens[] = {
     {"spf-check-request", b_spf_check_req, 0, 0, 0},
     {"spf-check-reply", b_spf_check_rep, 0, 0, 0},
     {"spf-check-reply-temperror", b_spf_check_rep_temperror, 0, 0, 0},
+    {"spf-check-reply-explained", b_spf_check_rep_explained, 0, 0, 0},
     {"dmarc-eval-request", b_dmarc_eval_req, 0, 0, 0},
     {"flush-all-request", b_flush_all, 0, 0, 0},
     {"dump-request", b_dump_req, 0, 0, 0},

@@ -3,8 +3,11 @@
  * spf_query.c) with the fake resolver, a fake clock and a real LMDB cache:
  * the state machine (include, redirect, mx, ptr, exists, %{p}), the §4.6.4
  * limits, temperror on DNS failures and bogus answers, the time limit,
- * cancellation, concurrent evaluations, parallel exchange lookups, and a
- * warm cache answering a whole evaluation synchronously with no query.
+ * cancellation, concurrent evaluations, parallel exchange lookups, a
+ * warm cache answering a whole evaluation synchronously with no query,
+ * exp= explanations (§6.2) and every way they are dropped, the DNSSEC
+ * state when a bogus answer only took a ptr or %{p} match away, and the
+ * header texts.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -526,6 +529,198 @@ static void test_mx_exchanges_in_parallel(void **state)
     assert_int_equal(g.o.result, PC_SPF_TEMPERROR);
 }
 
+static const zrec_t exp_zone[] = {
+    {"e.example", PC_QT_TXT, Z_DATA, {"v=spf1 ip4:192.0.2.1 -all exp=why.e.example", NULL}},
+    {"why.e.example", PC_QT_TXT, Z_DATA, {"%{i} is not one of %{d}'s senders, says %{r}", NULL}},
+    {"two.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=tw.example", NULL}},
+    {"tw.example", PC_QT_TXT, Z_DATA, {"one", "two", NULL}},
+    {"nx.example", PC_QT_TXT, Z_DATA,
+     {"v=spf1 a:n1.nx.example a:n2.nx.example -all exp=gone.example", NULL}},
+    {"sf.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=sfw.example", NULL}},
+    {"sfw.example", PC_QT_TXT, Z_SERVFAIL, {NULL}},
+    {"bg.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=bgw.example", NULL}},
+    {"bgw.example", PC_QT_TXT, Z_BOGUS, {"forged", NULL}},
+    {"syn.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=synw.example", NULL}},
+    {"synw.example", PC_QT_TXT, Z_DATA, {"the %{x}-files", NULL}},
+    {"soft.example", PC_QT_TXT, Z_DATA, {"v=spf1 ~all exp=why.e.example", NULL}},
+    {"rd.example", PC_QT_TXT, Z_DATA, {"v=spf1 exp=why.e.example redirect=tg.example", NULL}},
+    {"tg.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=%{d}.w.example", NULL}},
+    {"tg.example.w.example", PC_QT_TXT, Z_DATA, {"target %{d}, sender %{o}", NULL}},
+    {"pp.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=ppw.example", NULL}},
+    {"ppw.example", PC_QT_TXT, Z_DATA, {"connect from %{p}", NULL}},
+    {"5.2.0.192.in-addr.arpa", PC_QT_PTR, Z_DATA, {"host.pp.example", NULL}},
+    {"host.pp.example", PC_QT_A, Z_DATA, {"192.0.2.5", NULL}},
+    {"slow.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=sloww.example", NULL}},
+    {"fresh.example", PC_QT_TXT, Z_DATA, {"v=spf1 -all exp=why.fresh.example", NULL}},
+    {"why.fresh.example", PC_QT_TXT, Z_DATA, {"never asked", NULL}},
+    {"sloww.example", PC_QT_TXT, Z_SILENT, {NULL}},
+};
+
+static void test_explanations(void **state)
+{
+    world_t *w = *state;
+    got_t g;
+    unsigned before;
+
+    ZONE(w, exp_zone);
+    w->env.explain = 1;
+    w->env.receiver = "mx.test.example";
+    run(w, "192.0.2.9", "u@e.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.explanation, "192.0.2.9 is not one of e.example's senders, says "
+                        "mx.test.example");
+    assert_int_equal(g.o.lookups, 0); /* the exp= lookup is no DNS-querying term */
+    /* a pass is never explained, and looks nothing up for it */
+    before = w->fake->n;
+    run(w, "192.0.2.1", "u@e.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_PASS);
+    assert_string_equal(g.o.explanation, "");
+    assert_int_equal(w->fake->n, before);
+    /* neither is a softfail (§6.2: only fail) */
+    run(w, "192.0.2.9", "u@soft.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_SOFTFAIL);
+    assert_string_equal(g.o.explanation, "");
+    /* dropped quietly: two records, NXDOMAIN (no void counted), SERVFAIL,
+     * a bogus answer, a syntax error; the fail stands each time */
+    run(w, "192.0.2.9", "u@two.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.explanation, "");
+    run(w, "192.0.2.9", "u@nx.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_int_equal(g.o.voids, 2);
+    assert_string_equal(g.o.explanation, "");
+    run(w, "192.0.2.9", "u@sf.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.why, "");
+    assert_string_equal(g.o.explanation, "");
+    run(w, "192.0.2.9", "u@bg.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.explanation, "");
+    assert_int_equal(g.o.dnssec, PC_DNSSEC_BOGUS); /* seen, though not relied on */
+    run(w, "192.0.2.9", "u@syn.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.explanation, "");
+    /* after a redirect the target's exp= applies, with its <domain> (§6.2) */
+    run(w, "192.0.2.9", "u@rd.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.explanation, "target tg.example, sender rd.example");
+    /* %{p} in the text: resolved for the explanation, counted nowhere */
+    run(w, "192.0.2.5", "u@pp.example", &g);
+    assert_string_equal(g.o.explanation, "connect from host.pp.example");
+    assert_int_equal(g.o.lookups, 0);
+    run(w, "192.0.2.6", "u@pp.example", &g);
+    assert_string_equal(g.o.explanation, "connect from unknown");
+    /* no receiver given: %{r} is "unknown" */
+    w->env.receiver = NULL;
+    run(w, "192.0.2.9", "u@e.example", &g);
+    assert_string_equal(g.o.explanation, "192.0.2.9 is not one of e.example's senders, says "
+                        "unknown");
+    /* without env.explain nothing is looked up for it */
+    w->env.explain = 0;
+    before = w->fake->n;
+    run(w, "192.0.2.9", "u@fresh.example", &g);
+    assert_int_equal(w->fake->n, before + 1); /* the SPF record only */
+    assert_string_equal(g.o.exp_spec, "why.fresh.example");
+    assert_string_equal(g.o.explanation, "");
+}
+
+static void test_explanation_time_limit(void **state)
+{
+    world_t *w = *state;
+    got_t g;
+
+    ZONE(w, exp_zone);
+    w->env.explain = 1;
+    w->env.time_limit_ms = 30;
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(check(w, "192.0.2.9", "u@slow.example", NULL, &g, NULL), 0);
+    serve(w);
+    assert_int_equal(g.calls, 0); /* waiting for the silent exp= TXT */
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    /* the time limit takes the explanation, never the result */
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_string_equal(g.o.explanation, "");
+    assert_string_equal(g.o.why, "");
+}
+
+static const zrec_t bogus_ptr_zone[] = {
+    {"bp.example", PC_QT_TXT, Z_DATA, {"v=spf1 ptr ip4:192.0.2.0/24 -all", NULL}},
+    {"bpa.example", PC_QT_TXT, Z_DATA, {"v=spf1 ptr:bpa.example ip4:192.0.2.0/24 -all", NULL}},
+    {"bpp.example", PC_QT_TXT, Z_DATA, {"v=spf1 exists:%{p}.ok.bpp.example -all", NULL}},
+    {"7.2.0.192.in-addr.arpa", PC_QT_PTR, Z_BOGUS, {"mail.bp.example", NULL}},
+    {"8.2.0.192.in-addr.arpa", PC_QT_PTR, Z_DATA, {"h.bpa.example", NULL}},
+    {"h.bpa.example", PC_QT_A, Z_BOGUS, {"192.0.2.8", NULL}},
+    {"unknown.ok.bpp.example", PC_QT_A, Z_DATA, {"127.0.0.2", NULL}},
+    {"sec.example", PC_QT_TXT, Z_DATA, {"v=spf1 ip4:192.0.2.0/24 -all", NULL}},
+};
+
+static void test_bogus_seen_when_skipped(void **state)
+{
+    world_t *w = *state;
+    got_t g;
+
+    ZONE(w, bogus_ptr_zone);
+    run(w, "192.0.2.7", "u@sec.example", &g);
+    assert_int_equal(g.o.dnssec, PC_DNSSEC_SECURE); /* all secure */
+    /* a bogus PTR answer is no match (§5.5): the next term decides, and
+     * the reply still says a bogus answer was seen */
+    run(w, "192.0.2.7", "u@bp.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_PASS);
+    assert_string_equal(g.o.matched, "ip4:192.0.2.0/24");
+    assert_int_equal(g.o.dnssec, PC_DNSSEC_BOGUS);
+    /* a bogus address of a PTR name: not validated, no match, bogus seen */
+    run(w, "192.0.2.8", "u@bpa.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_PASS);
+    assert_string_equal(g.o.matched, "ip4:192.0.2.0/24");
+    assert_int_equal(g.o.dnssec, PC_DNSSEC_BOGUS);
+    /* %{p} with a bogus PTR answer: "unknown", bogus seen */
+    run(w, "192.0.2.7", "u@bpp.example", &g);
+    assert_int_equal(g.o.result, PC_SPF_PASS);
+    assert_int_equal(g.o.dnssec, PC_DNSSEC_BOGUS);
+    /* warm: the same from the cache */
+    run(w, "192.0.2.7", "u@bp.example", &g);
+    assert_int_equal(g.o.cache, PC_CACHE_HIT);
+    assert_int_equal(g.o.dnssec, PC_DNSSEC_BOGUS);
+}
+
+static void test_headers(void **state)
+{
+    world_t *w = *state;
+    got_t g;
+
+    ZONE(w, basic);
+    w->env.headers = 1;
+    w->env.receiver = "mx.test.example";
+    run(w, "192.0.2.1", "user@example.org", &g);
+    assert_string_equal(g.o.auth_results, "spf=pass (mx.test.example: domain of "
+                        "user@example.org designates 192.0.2.1 as permitted sender) "
+                        "smtp.mailfrom=example.org");
+    assert_string_equal(g.o.received_spf, "pass (mx.test.example: domain of user@example.org "
+                        "designates 192.0.2.1 as permitted sender) receiver=mx.test.example; "
+                        "client-ip=192.0.2.1; envelope-from=\"user@example.org\"; "
+                        "helo=mx.example.org; identity=mailfrom; mechanism=\"ip4:192.0.2.0/24\"");
+    ZONE(w, helo_zone);
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(check(w, "192.0.2.26", "", "mx.example.org", &g, NULL), 0);
+    serve(w);
+    assert_string_equal(g.o.auth_results, "spf=fail (mx.test.example: domain of "
+                        "postmaster@mx.example.org does not designate 192.0.2.26 as permitted "
+                        "sender) smtp.mailfrom=postmaster@mx.example.org");
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(check(w, "2001:db8::1", NULL, "mx.example.org", &g, NULL), 0);
+    serve(w);
+    assert_int_equal(g.o.result, PC_SPF_FAIL);
+    assert_non_null(strstr(g.o.received_spf, "client-ip=\"2001:db8::1\"; helo=mx.example.org; "
+                           "identity=helo; mechanism=-all"));
+    assert_non_null(strstr(g.o.auth_results, " smtp.helo=mx.example.org"));
+    /* without env.headers the texts stay empty */
+    w->env.headers = 0;
+    run(w, "192.0.2.25", "a@mx.example.org", &g);
+    assert_string_equal(g.o.auth_results, "");
+    assert_string_equal(g.o.received_spf, "");
+}
+
 static void test_mech_helpers(void **state)
 {
     uint8_t a[4] = {192, 0, 2, 1}, b[4] = {192, 0, 2, 200};
@@ -576,6 +771,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dns_failures_are_temperror, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_limit_and_concurrency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mx_exchanges_in_parallel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explanations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explanation_time_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bogus_seen_when_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test(test_mech_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

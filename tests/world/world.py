@@ -458,7 +458,9 @@ def model(now):
 def add_extra(world, path, now):
     """Merge extra zones from a JSON file into the model; return the extra
     silent stub-zone names. {"zones": [{"name": "example.", "mode": "signed"
-    or "unsigned", "records": [[owner, ttl, type, rdata], ...]}], "silent":
+    or "unsigned", optionally "ds": "wrong" (a signed zone whose parent holds
+    the DS of another key: everything in it is bogus), "records": [[owner,
+    ttl, type, rdata], ...]}], "silent":
     ["zone.", ...], "nsd_stubs": ["zone.", ...]}: silent zones get a stub to
     the silent socket, nsd_stubs a stub straight to NSD (a zone below a
     silent one that must still answer). TXT rdata is plain text (split into <=255-octet
@@ -473,7 +475,8 @@ def add_extra(world, path, now):
             recs.append([absname(owner), int(ttl), rtype, rdata])
         zone = dict(name=absname(z["name"]), mode=z.get("mode", "signed"), records=recs)
         zone.setdefault("nsec3", False)
-        zone["ds"] = "good" if zone["mode"] == "signed" else "none"
+        # "ds": "wrong" puts the DS of another key in the parent: the zone is bogus
+        zone["ds"] = z.get("ds", "good" if zone["mode"] == "signed" else "none")
         zone["inception"] = -HOUR
         zone["expiration"] = 2 * DAY
         zone["tamper"] = None
