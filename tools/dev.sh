@@ -22,7 +22,8 @@ build_pkgs=(build-essential cmake pkg-config libunbound-dev liblmdb-dev libuv1-d
   libpsl-dev libidn2-dev libssl-dev libyaml-dev dns-root-data publicsuffix)
 test_pkgs=(clang-14 libclang-rt-14-dev libcmocka-dev libjansson-dev nsd ldnsutils
   bind9-dnsutils unbound unbound-host openssl python3 python3-yaml lmdb-utils
-  systemd groff-base) # systemd-analyze verify and systemd-sysusers; groff checks the man pages
+  systemd groff-base # systemd-analyze verify and systemd-sysusers; groff checks the man pages
+  libspf2-dev libopendmarc-dev iproute2) # tests/bench/peer: the peers, and ip(8) in its namespace
 
 log() { printf '==> %s\n' "$*"; }
 
