@@ -191,9 +191,16 @@ def pair_rows(results, label):
     return pc, ub
 
 
-def table(b, meta):
+def header(meta):
+    loads = meta.get("loads") or [meta["uptime_load"][0]]
+    return ("Measured %s on %d vCPUs (1-minute load average %.1f to %.1f during the rounds); "
+            "%d rounds of %g s (+%g s warm-up) per cached figure; command: `%s`\n" % (
+                meta["date"], meta["cpus"], min(loads), max(loads), meta["runs"],
+                meta["duration"], meta["warmup"], meta["cmd"]))
+
+
+def table(res, meta):
     """The Markdown table of the run."""
-    res = b.results
     out = ["| scenario | clients x depth | polcached req/s | unbound q/s | ratio req/s "
            "| polcached p50 / p99 / p99.9 µs | unbound p50 / p99 / p99.9 µs | ratio p50 (ub/pc) "
            "| CPU µs/req pc / ub | errors |",
@@ -232,6 +239,14 @@ def table(b, meta):
                        meta["rss_anon_kib"] / 1024, meta["rss_anon_before_kib"] / 1024,
                        fmt(meta["entries"]), meta["mdb_bytes"] / 2**20,
                        meta["mdb_alloc_bytes"] / 2**20))
+        big = [r for r in res if r["label"] == "big-8x32"]
+        out.append("")
+        out.append("Cached lookups across the %s names, 8 x 32, round by round (the first hit "
+                   "of an entry in a new minute rewrites its access stamp in LMDB): %s." % (
+                       fmt(meta["fill"]), ", ".join(
+                           "%s/s (%.0f%% of hits rewrote a stamp)" % (
+                               fmt(r["rps"]), 100.0 * r.get("touches", 0) / max(1, r["completed"]))
+                           for r in big)))
     return "\n".join(out)
 
 
@@ -247,7 +262,8 @@ def full(a):
             {"name": "wild.pcw.", "mode": "signed", "records": [["*.wild.pcw.", 86400, "TXT", TEXT]]},
         ]}, f)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "uptime_load": os.getloadavg(),
-            "cmd": " ".join(sys.argv)}
+            "cmd": " ".join(sys.argv), "cpus": os.cpu_count(), "runs": a.runs,
+            "duration": a.duration, "warmup": a.warmup}
     try:
         log("starting the world in %s" % b.wdir)
         world("start", b.wdir, "--extra", extra)
@@ -262,7 +278,8 @@ def full(a):
                 die("warming %s failed" % t)
         ub_pid = b.ub_pid()
         for rnd in range(a.runs):
-            log("round %d of %d (load %.2f)" % (rnd + 1, a.runs, os.getloadavg()[0]))
+            meta.setdefault("loads", []).append(os.getloadavg()[0])
+            log("round %d of %d (load %.2f)" % (rnd + 1, a.runs, meta["loads"][-1]))
             for n, d in GRID:
                 order = ("pc", "dns") if rnd % 2 == 0 else ("dns", "pc")
                 for t in order:
@@ -279,11 +296,12 @@ def full(a):
                           pid=b.pc.pid, progress=30)
             if r["errors"]:
                 die("the fill had errors")
-            for rnd in range(max(1, a.runs // 2 + 1)):
-                b.loadgen("pc", (WILD_FMT % "f", 0, a.fill), "big-8x32", 8, 32, expect_hit=True,
-                          pid=b.pc.pid)
-                b.loadgen("pc", (WILD_FMT % "f", 0, a.fill), "big-1x1", 1, 1, expect_hit=True,
-                          pid=b.pc.pid)
+            for rnd in range(a.runs):
+                for label, n, d in (("big-8x32", 8, 32), ("big-1x1", 1, 1)):
+                    t0 = stat(b.pc.sock, "cache.touches")
+                    r = b.loadgen("pc", (WILD_FMT % "f", 0, a.fill), label, n, d, expect_hit=True,
+                                  pid=b.pc.pid)
+                    r["touches"] = stat(b.pc.sock, "cache.touches") - t0
             meta["rss_anon_kib"] = b.pc.status("RssAnon")
             meta["entries"] = stat(b.pc.sock, "cache.entries")
             st = os.stat(os.path.join(b.pc.state, "data.mdb"))
@@ -297,11 +315,8 @@ def full(a):
                 json.dump({"meta": meta, "results": b.results}, f, indent=1)
         if not a.keep and not a.dir:
             shutil.rmtree(top, ignore_errors=True)
-    print("Measured %s on %d vCPUs (load average at the start %.2f); %d rounds of %g s "
-          "(+%g s warm-up) per cached figure; command: `%s`\n" % (
-              meta["date"], os.cpu_count(), meta["uptime_load"][0], a.runs, a.duration,
-              a.warmup, meta["cmd"]))
-    print(table(b, meta))
+    print(header(meta))
+    print(table(b.results, meta))
     bad = [r for r in b.results if r["errors"] or r["sent"] != r["completed"]]
     return 1 if bad else 0
 
@@ -354,6 +369,7 @@ def quick(a):
     started_ub = False
     try:
         b.pc = Polcached(a.polcached, os.path.join(top, "pc"), env["PC_WORLD_UNBOUND_CONF"])
+        world("unbound-stop", wdir)  # one left by an interrupted run
         b.start_unbound()
         started_ub = True
         ub_pid = b.ub_pid()
@@ -402,6 +418,7 @@ def main():
     ap.add_argument("--dir", help="work directory (kept); default a temporary one")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--out", help="write every raw result here (JSON)")
+    ap.add_argument("--table", help="print the table of an earlier --out file and exit")
     ap.add_argument("--quick", action="store_true", help="the CI mode (needs --world-env)")
     ap.add_argument("--world-env", help="world.env of a running world (--quick)")
     a = ap.parse_args()
@@ -412,6 +429,12 @@ def main():
             die("%s is not built (cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release)" % p)
     if shutil.which("unbound") is None:
         die("unbound is not installed (Debian package unbound)")
+    if a.table:
+        with open(a.table) as f:
+            d = json.load(f)
+        print(header(d["meta"]))
+        print(table(d["results"], d["meta"]))
+        return 0
     if a.quick:
         if not a.world_env:
             die("--quick needs --world-env")

@@ -180,7 +180,7 @@ static void parse(int argc, char **argv, lg_run_t *r, opts_t *o)
 
 /* Wait for the workers: until all are done (--once), or the phases end. */
 static void run_phases(lg_run_t *r, const opts_t *o, lg_worker_t *w, double *t0, double *t1,
-                       double *cpu0, double *cpu1, double *self0)
+                       double *cpu0, double *cpu1, double *self0, double *self1)
 {
     double start = mono(), last = start;
 
@@ -193,6 +193,7 @@ static void run_phases(lg_run_t *r, const opts_t *o, lg_worker_t *w, double *t0,
         sleep_s(o->duration);
         *t1 = mono();
         *cpu1 = proc_cpu(o->pid);
+        *self1 = self_cpu();
         __atomic_store_n(&r->phase, LG_DRAIN, __ATOMIC_RELEASE);
         return;
     }
@@ -214,6 +215,7 @@ static void run_phases(lg_run_t *r, const opts_t *o, lg_worker_t *w, double *t0,
     }
     *t1 = mono();
     *cpu1 = proc_cpu(o->pid);
+    *self1 = self_cpu();
 }
 
 static void print_json(const lg_run_t *r, const opts_t *o, const lg_worker_t *w, double secs,
@@ -269,7 +271,7 @@ int main(int argc, char **argv)
     static lg_run_t run;
     lg_worker_t *w;
     opts_t o;
-    double t0 = 0, t1 = 0, cpu0 = -1, cpu1 = -1, self0 = 0;
+    double t0 = 0, t1 = 0, cpu0 = -1, cpu1 = -1, self0 = 0, self1 = 0;
     long long stat0 = -1, stat1 = -1;
     unsigned first = 0;
     uint64_t errs = 0, missing;
@@ -300,13 +302,13 @@ int main(int argc, char **argv)
         if (pthread_create(&w[i].th, NULL, lg_worker_main, &w[i]) != 0)
             return 2;
     }
-    run_phases(&run, &o, w, &t0, &t1, &cpu0, &cpu1, &self0);
+    run_phases(&run, &o, w, &t0, &t1, &cpu0, &cpu1, &self0, &self1);
     for (unsigned i = 0; i < run.threads; i++)
         pthread_join(w[i].th, NULL);
     if (run.target == LG_PC)
         stat1 = lg_pc_stat(run.sock, o.stat);
     print_json(&run, &o, w, t1 - t0, cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1,
-               self_cpu() - self0, stat0 >= 0 && stat1 >= 0 ? stat1 - stat0 : -1);
+               self1 - self0, stat0 >= 0 && stat1 >= 0 ? stat1 - stat0 : -1);
     missing = 0;
     for (unsigned i = 0; i < run.threads; i++) {
         for (int k = 1; k < LG_E_KINDS; k++)
