@@ -1,7 +1,8 @@
 /*
  * server.c - listening sockets and client connections: reading and
  * framing, request tracking, limits, and one write per connection per loop
- * pass. libuv errors are translated here.
+ * pass (a connection alone in its pass writes every EARLY_BATCH replies of
+ * a large read). libuv errors are translated here.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -171,6 +172,21 @@ static void on_write(uv_write_t *req, int status)
     update_reading(c);
 }
 
+/* Write what c->out holds, as far as the socket takes it now, without a
+ * write request. Returns 0 or a libuv error other than UV_EAGAIN. */
+static int write_now(pc_conn_t *c)
+{
+    uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+    int n = uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+
+    if (n > 0) {
+        pc_wbuf_consume(&c->out, (size_t)n);
+        c->wrote = 1;
+        return 0;
+    }
+    return n == UV_EAGAIN ? 0 : n;
+}
+
 static void conn_flush(pc_conn_t *c)
 {
     pc_wbuf_t tmp;
@@ -179,6 +195,23 @@ static void conn_flush(pc_conn_t *c)
 
     if (c->closing || c->writing || c->out.len == 0)
         return;
+    /* Most writes complete at once: then there is no write request, no
+     * callback, and none of the epoll_ctl that libuv spends after each
+     * completed request (one per reply when clients do not pipeline). */
+    rc = write_now(c);
+    if (rc != 0) {
+        c->s->st.write_errors++;
+        pc_log_debug("server: write failed: %s", uv_strerror(rc));
+        conn_close(c);
+        return;
+    }
+    if (c->out.len == 0) {
+        if (c->close_after_flush)
+            conn_close(c);
+        else
+            update_reading(c);
+        return;
+    }
     tmp = c->wr;
     c->wr = c->out;
     c->out = tmp;
@@ -355,17 +388,9 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
  */
 static void write_early(pc_conn_t *c)
 {
-    uv_buf_t b;
-    int n;
-
     if (c->writing || c->closing || c->out.len == 0 || c->s->dirty != c || c->dnext != NULL)
         return;
-    b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
-    n = uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
-    if (n > 0) { /* errors show again in the normal write */
-        pc_wbuf_consume(&c->out, (size_t)n);
-        c->wrote = 1;
-    }
+    (void)write_now(c); /* an error shows again in the pass's write */
 }
 
 /* Parse and handle every complete frame in the input buffer. */
