@@ -37,7 +37,7 @@
 #include "polcache/types.h"
 
 /* The format string in the meta database; another value means rebuild. */
-#define PC_CACHE_FORMAT "polcache-cache-1"
+#define PC_CACHE_FORMAT "polcache-cache-2"
 /* Octets of the longest key pc_cache_key() writes. */
 #define PC_CACHE_KEY_MAX (PC_NAME_KEY_MAX + 2)
 /* Puts in one write transaction; the next put commits the batch first. */
@@ -146,10 +146,11 @@ int pc_cache_dirty(const pc_cache_t *c);
 /*
  * pc_cache_touch - record a hit on (qname, rtype) whose stored value is v
  * (as pc_cache_get returned it). Nothing is written now: if v's stamp is
- * older than this minute, the key joins the in-memory touch set, whose
- * stamps go into the next commit. When the set is full the touch is
- * dropped and counted (stats.touches_dropped). Returns 1 when so many
- * touches are pending (half the set) that the caller should commit
+ * PC_EVICT_TOUCH_AGE minutes old or more (evict.h: 4), the key joins the
+ * in-memory touch set, whose stamps go into the next commit. A stamp from
+ * the future (the clock stepped back) is left alone. When the set is full
+ * the touch is dropped and counted (stats.touches_dropped). Returns 1 when
+ * so many touches are pending (half the set) that the caller should commit
  * (pc_cache_dirty() is then 1 too), 0 otherwise, or PC_EINVAL.
  */
 int pc_cache_touch(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype,

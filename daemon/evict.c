@@ -24,11 +24,6 @@
 #define EVICT_REAP_SECS 60u        /* stale-reader check interval */
 #define EVICT_EMERGENCY_SHARE 4u   /* a map-full run deletes at least 1/4 */
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static uint32_t now_stamp(const pc_cache_t *c)
 {
     return (uint32_t)(pc_cache_now(c) / 60);
@@ -81,12 +76,10 @@ uint32_t pc_evict_put_stamp(pc_cache_t *c, MDB_txn *txn, const MDB_val *key, uin
 
     if (stamp == 0)
         stamp = now > PC_EVICT_PROBATION ? now - PC_EVICT_PROBATION : 1;
-    if (mdb_get(txn, c->cache_dbi, &k, &d) == 0 && d.mv_size >= PC_CVAL_HDR_LEN &&
-        ((const uint8_t *)d.mv_data)[0] == PC_CVAL_VERSION) {
-        old = be32((const uint8_t *)d.mv_data + 28);
-        if (old > stamp && old <= now) /* a stamp from the future is not trusted */
-            stamp = old;
-    }
+    if (mdb_get(txn, c->cache_dbi, &k, &d) == 0 &&
+        pc_cval_get_stamp(d.mv_data, d.mv_size, &old) == 0 &&
+        old > stamp && old <= now) /* a stamp from the future is not trusted */
+        stamp = old;
     return stamp;
 }
 
@@ -96,14 +89,17 @@ int pc_cache_touch(pc_cache_t *c, const pc_name_t *qname, pc_rtype_t rtype, cons
     uint32_t now;
     int klen, rc;
 
-    if (c == NULL || qname == NULL || v == NULL)
+    if (c == NULL || qname == NULL || v == NULL || (int)rtype < 1 || (int)rtype > PC_RT_MAX_)
         return PC_EINVAL;
+    now = now_stamp(c);
+    /* stamped recently enough (or in the future: the clock stepped back),
+     * nothing to write; see PC_EVICT_TOUCH_AGE. Most hits end here, before
+     * the key is built. */
+    if (v->stamp > now || now - v->stamp < PC_EVICT_TOUCH_AGE)
+        return 0;
     klen = pc_cache_key(qname, rtype, key, sizeof(key));
     if (klen < 0)
         return PC_EINVAL;
-    now = now_stamp(c);
-    if (v->stamp >= now)
-        return 0; /* already stamped this minute: nothing to write */
     rc = pc_touchset_add(c->touched, key, (size_t)klen, now);
     if (rc == PC_ETOOBIG)
         c->counters.touches_dropped++;
@@ -128,6 +124,7 @@ static int touch_one(void *arg, const uint8_t *key, size_t klen, uint32_t stamp)
     touch_ctx_t *t = arg;
     uint8_t kb[PC_TOUCHSET_KEY_MAX];
     MDB_val k = {klen, kb}, d;
+    uint32_t old;
     int rc;
 
     memcpy(kb, key, klen); /* LMDB takes keys by non-const pointer */
@@ -137,9 +134,8 @@ static int touch_one(void *arg, const uint8_t *key, size_t klen, uint32_t stamp)
         return 0; /* evicted or flushed since the hit */
     if (rc != 0)
         return rc;
-    if (d.mv_size < PC_CVAL_HDR_LEN || d.mv_size > PC_CACHE_VALUE_MAX ||
-        ((const uint8_t *)d.mv_data)[0] != PC_CVAL_VERSION ||
-        be32((const uint8_t *)d.mv_data + 28) >= stamp)
+    if (d.mv_size > PC_CACHE_VALUE_MAX || pc_cval_get_stamp(d.mv_data, d.mv_size, &old) != 0 ||
+        old >= stamp)
         return 0;
     memcpy(t->c->scratch, d.mv_data, d.mv_size);
     pc_cval_set_stamp(t->c->scratch, d.mv_size, stamp);

@@ -8,7 +8,8 @@
  * probation", PC_EVICT_PROBATION minutes in the past, so an entry that
  * nobody asked for again ranks below every entry hit in the last hour (a
  * flood of one-off names cannot push out what is hot). Hits are collected
- * in a touch set and written in batches.
+ * in a touch set and written in batches, and only for entries whose stored
+ * stamp is PC_EVICT_TOUCH_AGE minutes old or more.
  *
  * Eviction is approximate LRU in bounded steps: when live pages reach the
  * high mark, a run starts to delete about (live - low) / live of the
@@ -35,6 +36,17 @@
 #include "cache.h"
 
 #define PC_EVICT_PROBATION 60u  /* minutes a new entry's stamp lies back */
+/*
+ * A hit rewrites the stamp only when the stored one is at least this many
+ * minutes old: a hot entry costs one rewrite (its value and page copied
+ * into a commit) per 4 minutes instead of one per minute, and its stored
+ * stamp lags its last hit by at most 3 minutes. Eviction compares log2 age
+ * buckets (0, 1, 2-3, 4-7, 8-15 ... minutes), so that lag moves an entry 4
+ * minutes old or older at most one bucket up; an entry hit in the last 4
+ * minutes still reads as under 8 minutes old, 3 buckets younger than a new
+ * entry on probation (60 minutes: the 32-63 bucket).
+ */
+#define PC_EVICT_TOUCH_AGE 4u
 #define PC_EVICT_BUCKETS 34     /* ages 0, [1,2), [2,4) ... [2^31,2^32), dead */
 #define PC_EVICT_KEY_MAX 512    /* longest LMDB key (the hand) */
 

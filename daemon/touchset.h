@@ -3,7 +3,8 @@
  * cache keys, each with the access stamp it should get. A hit adds its key
  * here instead of writing LMDB; the cache writes the whole set into one
  * write transaction later (evict.c), so a hot entry costs at most one write
- * per stamp unit (a minute), never one per hit. No I/O, no LMDB.
+ * per PC_EVICT_TOUCH_AGE minutes (evict.h), never one per hit. No I/O, no
+ * LMDB.
  */
 #ifndef PC_TOUCHSET_H
 #define PC_TOUCHSET_H

@@ -1,7 +1,11 @@
 /*
- * cval.c - encode and check cache values (layout in cval.h).
+ * cval.c - encode and check cache values (layout in cval.h): the full check
+ * when a value is written, header fields and a CRC-32 (zlib) when it is
+ * read.
  */
 #include <string.h>
+
+#include <zlib.h>
 
 #include "cval.h"
 #include "polcache/error.h"
@@ -32,6 +36,11 @@ static uint64_t get64(const uint8_t *p)
     return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
+/* Header offsets (cval.h). */
+#define OFF_BODY_LEN 28
+#define OFF_STAMP 32
+#define OFF_CRC 36
+
 static int fields_valid(const pc_cval_t *v)
 {
     return v->rtype >= 1 && v->rtype <= PC_RT_MAX_ && v->outcome >= 1 &&
@@ -45,11 +54,29 @@ size_t pc_cval_size(const pc_cval_t *v)
     return PC_CVAL_HDR_LEN + (size_t)v->body_len;
 }
 
+uint32_t pc_cval_crc(const uint8_t *buf, size_t len)
+{
+    uLong crc;
+
+    if (buf == NULL || len < PC_CVAL_HDR_LEN)
+        return 0;
+    /* everything but the stamp and the CRC itself */
+    crc = crc32_z(0L, buf, OFF_STAMP);
+    crc = crc32_z(crc, buf + PC_CVAL_HDR_LEN, len - PC_CVAL_HDR_LEN);
+    return (uint32_t)crc;
+}
+
 int pc_cval_encode(const pc_cval_t *v, uint8_t *out, size_t cap)
 {
+    size_t len;
+
     if (v == NULL || out == NULL || !fields_valid(v) || (v->body == NULL && v->body_len > 0))
         return PC_EINVAL;
-    if (cap < pc_cval_size(v))
+    /* the full check of the body, once, on the way in */
+    if (v->body_len > 0 && pc_wire_check_cache_body(v->body, v->body_len) != 0)
+        return PC_EINVAL;
+    len = pc_cval_size(v);
+    if (cap < len)
         return PC_ETOOBIG;
     out[0] = PC_CVAL_VERSION;
     out[1] = v->rtype;
@@ -59,11 +86,12 @@ int pc_cval_encode(const pc_cval_t *v, uint8_t *out, size_t cap)
     put64(out + 8, v->fetched);
     put64(out + 16, v->expires);
     put32(out + 24, v->ttl);
-    put32(out + 28, v->stamp);
-    put32(out + 32, v->body_len);
+    put32(out + OFF_BODY_LEN, v->body_len);
+    put32(out + OFF_STAMP, v->stamp);
     if (v->body_len > 0)
         memcpy(out + PC_CVAL_HDR_LEN, v->body, v->body_len);
-    return (int)pc_cval_size(v);
+    put32(out + OFF_CRC, pc_cval_crc(out, len));
+    return (int)len;
 }
 
 int pc_cval_decode(const uint8_t *buf, size_t len, pc_cval_t *out)
@@ -79,12 +107,14 @@ int pc_cval_decode(const uint8_t *buf, size_t len, pc_cval_t *out)
     out->fetched = get64(buf + 8);
     out->expires = get64(buf + 16);
     out->ttl = get32(buf + 24);
-    out->stamp = get32(buf + 28);
-    out->body_len = get32(buf + 32);
+    out->body_len = get32(buf + OFF_BODY_LEN);
+    out->stamp = get32(buf + OFF_STAMP);
     out->body = buf + PC_CVAL_HDR_LEN;
     if (!fields_valid(out) || len - PC_CVAL_HDR_LEN != out->body_len)
         return PC_ECORRUPT;
-    if (pc_wire_check_cache_body(out->body, out->body_len) != 0)
+    /* the body was checked in full when it was encoded; any change since
+     * (of the body or a header field) shows in the CRC */
+    if (get32(buf + OFF_CRC) != pc_cval_crc(buf, len))
         return PC_ECORRUPT;
     return 0;
 }
@@ -111,5 +141,15 @@ uint32_t pc_cval_age_secs(const pc_cval_t *v, uint64_t now)
 void pc_cval_set_stamp(uint8_t *buf, size_t len, uint32_t stamp)
 {
     if (buf != NULL && len >= PC_CVAL_HDR_LEN && buf[0] == PC_CVAL_VERSION)
-        put32(buf + 28, stamp);
+        put32(buf + OFF_STAMP, stamp);
+}
+
+int pc_cval_get_stamp(const uint8_t *buf, size_t len, uint32_t *stamp)
+{
+    if (buf == NULL || stamp == NULL)
+        return PC_EINVAL;
+    if (len < PC_CVAL_HDR_LEN || buf[0] != PC_CVAL_VERSION)
+        return PC_ECORRUPT;
+    *stamp = get32(buf + OFF_STAMP);
+    return 0;
 }

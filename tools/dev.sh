@@ -19,7 +19,7 @@ jobs=${PC_JOBS:-$(nproc)}
 
 # Debian 12 packages: build, runtime libraries, test tools.
 build_pkgs=(build-essential cmake pkg-config libunbound-dev liblmdb-dev libuv1-dev
-  libpsl-dev libidn2-dev libssl-dev libyaml-dev dns-root-data publicsuffix)
+  libpsl-dev libidn2-dev libssl-dev libyaml-dev zlib1g-dev dns-root-data publicsuffix)
 test_pkgs=(clang-14 libclang-rt-14-dev libcmocka-dev libjansson-dev nsd ldnsutils
   bind9-dnsutils unbound unbound-host openssl python3 python3-yaml lmdb-utils
   systemd groff-base # systemd-analyze verify and systemd-sysusers; groff checks the man pages

@@ -263,14 +263,18 @@ static void test_flush_big_subtree_and_all(void **state)
 static void test_corrupt_value(void **state)
 {
     ct_fix_t *f = *state;
-    pc_name_t bad = ct_nm("bad.test"), bad2 = ct_nm("bad2.test");
+    pc_name_t bad = ct_nm("bad.test"), bad2 = ct_nm("bad2.test"), bad3 = ct_nm("bad3.test");
     uint8_t key[PC_CACHE_KEY_MAX], val[PC_CVAL_HDR_LEN], *buf;
+    uint8_t body[8] = {0, PC_T_RAW, 0, 4, 'b', 'a', 'd', '3'}, val3[PC_CVAL_HDR_LEN + 8];
     pc_cval_t v = {.rtype = PC_RT_DMARC, .outcome = PC_OUTCOME_NXDOMAIN};
+    pc_cval_t v3 = {.rtype = PC_RT_SPF, .outcome = PC_OUTCOME_FOUND, .fetched = CT_NOW,
+                    .ttl = 300, .expires = CT_NOW + 300, .body = body, .body_len = 8};
     int klen;
 
     ct_put(f->c, "good.test", PC_RT_SPF, "good");
     ct_put(f->c, "bad.test", PC_RT_SPF, "bad");
     ct_put(f->c, "bad2.test", PC_RT_SPF, "bad2");
+    ct_put(f->c, "bad3.test", PC_RT_SPF, "bad3");
     ct_shut(f);
 
     /* garbage under bad.test; a valid DMARC value under bad2.test's SPF key */
@@ -279,6 +283,12 @@ static void test_corrupt_value(void **state)
     assert_int_equal(pc_cval_encode(&v, val, sizeof(val)), PC_CVAL_HDR_LEN);
     klen = pc_cache_key(&bad2, PC_RT_SPF, key, sizeof(key));
     ct_raw_put(f->dir, "cache", key, (size_t)klen, val, sizeof(val));
+    /* a valid SPF value under bad3.test, one body octet damaged after it
+     * was written (its CRC no longer matches) */
+    assert_int_equal(pc_cval_encode(&v3, val3, sizeof(val3)), (int)sizeof(val3));
+    val3[PC_CVAL_HDR_LEN + 6] ^= 0x20;
+    klen = pc_cache_key(&bad3, PC_RT_SPF, key, sizeof(key));
+    ct_raw_put(f->dir, "cache", key, (size_t)klen, val3, sizeof(val3));
     ct_reopen(f, 0);
 
     /* a dump skips both */
@@ -297,12 +307,15 @@ static void test_corrupt_value(void **state)
     assert_int_equal(pc_cache_dirty(f->c), 1); /* the deletion is in the batch */
     ct_expect(f->c, "bad.test", PC_RT_SPF, NULL);
     assert_int_equal(pc_cache_get(f->c, &bad2, PC_RT_SPF, &v, &buf), PC_ECORRUPT);
+    assert_int_equal(pc_cache_get(f->c, &bad3, PC_RT_SPF, &v, &buf), PC_ECORRUPT);
+    assert_null(buf);
     ct_expect(f->c, "good.test", PC_RT_SPF, "good");
-    assert_int_equal(ct_stats(f->c).corrupt, 2);
+    assert_int_equal(ct_stats(f->c).corrupt, 3);
     assert_int_equal(ct_stats(f->c).entries, 1);
     ct_reopen(f, 0);
     ct_expect(f->c, "bad.test", PC_RT_SPF, NULL);
     ct_expect(f->c, "bad2.test", PC_RT_SPF, NULL);
+    ct_expect(f->c, "bad3.test", PC_RT_SPF, NULL);
     ct_expect(f->c, "good.test", PC_RT_SPF, "good");
 }
 
@@ -351,12 +364,16 @@ static void test_rebuild_damaged(void **state)
 static void test_rebuild_foreign(void **state)
 {
     ct_fix_t *f = *state;
-    static const char old[] = "polcache-cache-0";
+    static const char old[] = "polcache-cache-0", prev[] = "polcache-cache-1";
     uint8_t junk[8192];
 
     /* another format string */
     ct_fill_and_close(f, 5);
     ct_raw_put(f->dir, "meta", "format", 6, old, sizeof(old) - 1);
+    ct_expect_rebuilt(f);
+    /* the format before values carried a CRC (cval version 1) */
+    ct_fill_and_close(f, 5);
+    ct_raw_put(f->dir, "meta", "format", 6, prev, sizeof(prev) - 1);
     ct_expect_rebuilt(f);
     /* no format key in a non-empty file: a foreign LMDB file */
     ct_shut(f);

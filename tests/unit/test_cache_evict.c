@@ -174,14 +174,26 @@ static void test_stamps(void **state)
     assert_true(ct_has(f->c, "set.test", PC_RT_SPF, &stamp));
     assert_int_equal(stamp, MIN_NOW - PC_EVICT_PROBATION);
 
-    /* a minute later: a touch pending at close is written by the close */
+    /* up to PC_EVICT_TOUCH_AGE minutes later, hits write nothing */
+    for (unsigned m = 1; m < PC_EVICT_TOUCH_AGE; m++) {
+        f->now += 60;
+        assert_int_equal(pc_cache_get(f->c, &hot, PC_RT_SPF, &v, &buf), 0);
+        assert_int_equal(pc_cache_touch(f->c, &hot, PC_RT_SPF, &v), 0);
+        free(buf);
+        ct_put(f->c, "other3.test", PC_RT_SPF, "z");
+        assert_int_equal(pc_cache_commit(f->c), 0);
+        assert_int_equal(ct_stats(f->c).touches, 1);
+        assert_true(ct_has(f->c, "hot.test", PC_RT_SPF, &stamp));
+        assert_int_equal(stamp, MIN_NOW);
+    }
+    /* then a touch is due; one pending at close is written by the close */
     f->now += 60;
     assert_int_equal(pc_cache_get(f->c, &hot, PC_RT_SPF, &v, &buf), 0);
     assert_int_equal(pc_cache_touch(f->c, &hot, PC_RT_SPF, &v), 0);
     free(buf);
     ct_reopen(f, 0);
     assert_true(ct_has(f->c, "hot.test", PC_RT_SPF, &stamp));
-    assert_int_equal(stamp, MIN_NOW + 1);
+    assert_int_equal(stamp, MIN_NOW + PC_EVICT_TOUCH_AGE);
 
     /* arguments */
     assert_int_equal(pc_cache_touch(NULL, &hot, PC_RT_SPF, &v), PC_EINVAL);

@@ -1,7 +1,9 @@
 /*
  * test_cval.c - unit tests of the cache-value codec (proto/cval.c): round
- * trips, every kind of corruption, and the freshness rules including a
- * clock stepped back before the fetch.
+ * trips, every kind of corruption (header fields with and without a CRC
+ * that matches them, damage anywhere the CRC covers), bodies refused when
+ * written, and the freshness rules including a clock stepped back before
+ * the fetch.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +54,20 @@ static pc_cval_t value(const uint8_t *body, uint32_t body_len)
     v.body = body;
     v.body_len = body_len;
     return v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Give a changed value of n octets the CRC that matches it again. */
+static void reseal(uint8_t *buf, size_t n)
+{
+    put32(buf + 36, pc_cval_crc(buf, n));
 }
 
 /* Encode v into out (which must be big enough); returns the length. */
@@ -116,6 +132,20 @@ static void test_round_trip(void **state)
     pc_cval_set_stamp(buf, 10, 1);
     assert_int_equal(pc_cval_decode(buf, n, &w), 0);
     assert_int_equal(w.stamp, 0xdeadbeef);
+    {
+        uint32_t st = 0;
+        assert_int_equal(pc_cval_get_stamp(buf, n, &st), 0);
+        assert_int_equal(st, 0xdeadbeef);
+        assert_int_equal(pc_cval_get_stamp(buf, PC_CVAL_HDR_LEN - 1, &st), PC_ECORRUPT);
+        assert_int_equal(pc_cval_get_stamp(NULL, n, &st), PC_EINVAL);
+        assert_int_equal(pc_cval_get_stamp(buf, n, NULL), PC_EINVAL);
+        buf[0] = PC_CVAL_VERSION - 1;
+        assert_int_equal(pc_cval_get_stamp(buf, n, &st), PC_ECORRUPT);
+        pc_cval_set_stamp(buf, n, 7); /* another version: left alone */
+        buf[0] = PC_CVAL_VERSION;
+        assert_int_equal(pc_cval_get_stamp(buf, n, &st), 0);
+        assert_int_equal(st, 0xdeadbeef);
+    }
 }
 
 static void test_encode_rejects(void **state)
@@ -146,7 +176,9 @@ static void test_encode_rejects(void **state)
     assert_int_equal(pc_cval_encode(&v, buf, sizeof(buf)), PC_EINVAL);
 }
 
-/* Encode a valid value, apply one change, expect PC_ECORRUPT. */
+/* Encode a valid value, apply one change, expect PC_ECORRUPT: first
+ * because the CRC no longer matches, then, with a CRC that matches the
+ * change, from the field checks themselves. */
 static void expect_corrupt(size_t at, uint8_t octet)
 {
     uint8_t body[128], buf[256];
@@ -155,7 +187,10 @@ static void expect_corrupt(size_t at, uint8_t octet)
 
     v = value(body, (uint32_t)spf_body(body));
     n = enc(&v, buf, sizeof(buf));
+    assert_true(buf[at] != octet);
     buf[at] = octet;
+    assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
+    reseal(buf, n);
     assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
 }
 
@@ -177,7 +212,7 @@ static void test_decode_corrupt_header(void **state)
     expect_corrupt(23, 0x2d);                  /* expires != fetched + ttl */
     expect_corrupt(27, 0x2d);                  /* ttl changed alone */
     expect_corrupt(15, 0x01);                  /* fetched changed alone */
-    expect_corrupt(35, 0x00);                  /* body_len != rest */
+    expect_corrupt(31, 0x00);                  /* body_len != rest */
 
     v = value(body, (uint32_t)spf_body(body));
     n = enc(&v, buf, sizeof(buf));
@@ -194,27 +229,71 @@ static void test_decode_corrupt_header(void **state)
     n = enc(&v, buf, sizeof(buf));
     memset(buf + 16, 0, 8);
     memset(buf + 24, 0, 4);
+    reseal(buf, n);
     assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
     v = value(NULL, 0);
     n = enc(&v, buf, sizeof(buf));
-    buf[32] = 0xff;
+    buf[28] = 0xff;
+    reseal(buf, n);
     assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
 }
 
-/* A value whose body is the given octets must be refused. */
+/* Any change the CRC covers (every octet but the stamp) is caught. */
+static void test_decode_crc(void **state)
+{
+    uint8_t body[128], buf[256];
+    pc_cval_t v, w;
+    size_t n;
+    (void)state;
+
+    v = value(body, (uint32_t)spf_body(body));
+    n = enc(&v, buf, sizeof(buf));
+    assert_int_equal(pc_cval_crc(buf, n), (uint32_t)buf[36] << 24 | (uint32_t)buf[37] << 16 |
+                                              (uint32_t)buf[38] << 8 | buf[39]);
+    assert_int_equal(pc_cval_crc(buf, PC_CVAL_HDR_LEN - 1), 0);
+    assert_int_equal(pc_cval_crc(NULL, n), 0);
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            buf[i] ^= (uint8_t)(1u << bit);
+            if (i >= 32 && i < 36)
+                assert_int_equal(pc_cval_decode(buf, n, &w), 0); /* the stamp */
+            else
+                assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
+            buf[i] ^= (uint8_t)(1u << bit);
+        }
+    }
+    assert_int_equal(pc_cval_decode(buf, n, &w), 0);
+    /* a body octet changed and the CRC recomputed by the writer of the
+     * damage: accepted (the CRC is no security boundary, see cval.h) */
+    buf[PC_CVAL_HDR_LEN + 4] ^= 0x01;
+    assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
+    reseal(buf, n);
+    assert_int_equal(pc_cval_decode(buf, n, &w), 0);
+}
+
+/* A body of the given octets is refused when written (the full check),
+ * and a stored value whose body became these octets is refused when read
+ * (the CRC). */
 static void expect_bad_body(const uint8_t *b, size_t len)
 {
-    uint8_t buf[512];
-    pc_cval_t v = value(NULL, 0), w;
+    uint8_t buf[512], good[512];
+    pc_cval_t v = value(b, (uint32_t)len), w;
     size_t n;
 
+    assert_int_equal(pc_cval_encode(&v, buf, sizeof(buf)), PC_EINVAL);
+    if (len < 4)
+        return; /* no valid body is this short */
+    /* a valid value of the same length, then damaged into this one */
+    assert_true(len <= sizeof(good));
+    memset(good, 'x', len); /* one RAW TLV of 'x's */
+    good[0] = (uint8_t)(PC_T_RAW >> 8);
+    good[1] = (uint8_t)PC_T_RAW;
+    good[2] = (uint8_t)((len - 4) >> 8);
+    good[3] = (uint8_t)(len - 4);
+    v = value(good, (uint32_t)len);
     n = enc(&v, buf, sizeof(buf));
-    memcpy(buf + n, b, len);
-    buf[32] = (uint8_t)(len >> 24);
-    buf[33] = (uint8_t)(len >> 16);
-    buf[34] = (uint8_t)(len >> 8);
-    buf[35] = (uint8_t)len;
-    assert_int_equal(pc_cval_decode(buf, n + len, &w), PC_ECORRUPT);
+    memcpy(buf + PC_CVAL_HDR_LEN, b, len);
+    assert_int_equal(pc_cval_decode(buf, n, &w), PC_ECORRUPT);
 }
 
 static void test_decode_bad_body(void **state)
@@ -227,6 +306,11 @@ static void test_decode_bad_body(void **state)
     tlv(b, &off, PC_T_RAW, "abc", 3);
     expect_bad_body(b, off - 1);
     expect_bad_body(b, 3);                              /* half a TLV header */
+    {   /* half a TLV header after a good TLV */
+        size_t good = 0;
+        tlv(b, &good, PC_T_RAW, "a", 1);
+        expect_bad_body(b, good + 3);
+    }
     off = 0; /* RAW twice */
     tlv(b, &off, PC_T_RAW, "a", 1);
     tlv(b, &off, PC_T_RAW, "b", 1);
@@ -309,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_encode_rejects),
         cmocka_unit_test(test_decode_corrupt_header),
+        cmocka_unit_test(test_decode_crc),
         cmocka_unit_test(test_decode_bad_body),
         cmocka_unit_test(test_freshness),
     };
