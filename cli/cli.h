@@ -180,6 +180,9 @@ void cli_out_kv(cli_t *cli, const char *key, enum cli_color c, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 /* "  key         value" with a value of n octets taken as is (escaped). */
 void cli_out_kvn(cli_t *cli, const char *key, enum cli_color c, const char *s, size_t n);
+/* The "ttl" line of an SPF check or a DMARC evaluation: how long the same
+ * question may reuse the answer, or that it must not be reused (0). */
+void cli_out_ttl(cli_t *cli, uint32_t ttl);
 
 /* Names of the library's enumerations, as JSON and the text show them. */
 const char *cli_outcome_name(pc_outcome_t o);

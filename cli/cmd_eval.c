@@ -181,6 +181,7 @@ static void json_eval(cli_t *cli, const pc_eval_result_t *r)
     cli_json_str(w, "dnssec", cli_dnssec_name(r->dnssec));
     cli_json_str(w, "rua", empty_null(r->rua));
     cli_json_str(w, "ruf", empty_null(r->ruf));
+    cli_json_uint(w, "ttl", r->ttl);
     if (r->spf_result != PC_SPF_UNSET) {
         cli_json_obj_begin(w, "spf");
         cli_json_str(w, "result", cli_spf_result_name(r->spf_result));
@@ -232,6 +233,7 @@ static void print_eval(cli_t *cli, const pc_eval_result_t *r)
         cli_out_kv(cli, "org domain", CLI_C_NONE, "%s (%s)", r->org_domain,
                    r->method == PC_METHOD_PSL ? "RFC 7489, PSL" : "RFC 9989 tree walk");
     cli_out_kv(cli, "dnssec", cli_dnssec_color(r->dnssec), "%s", cli_dnssec_text(r->dnssec));
+    cli_out_ttl(cli, r->ttl);
     if (r->spf_result != PC_SPF_UNSET)
         cli_out_kv(cli, "spf", CLI_C_NONE, "%s for %s (run by polcached)",
                    cli_spf_result_name(r->spf_result), r->spf_domain);

@@ -4,8 +4,9 @@
  * address and its MAIL FROM ("" or "<>" for the null reverse-path, which
  * checks postmaster@HELO): the result, the term that decided it and where,
  * the lookup counts, the reason of an error, the DNSSEC and cache state
- * of the answers it used, and, when the daemon sends them, the exp=
- * explanation and the Authentication-Results and Received-SPF texts.
+ * of the answers it used, how long the answer holds (TTL), and, when the
+ * daemon sends them, the exp= explanation and the Authentication-Results
+ * and Received-SPF texts.
  */
 #include <string.h>
 #include <sysexits.h>
@@ -59,6 +60,7 @@ static void json_check(cli_t *cli, const pc_spf_query_t *q, const pc_spf_check_t
     cli_json_str(w, "explanation", r->explanation[0] != '\0' ? r->explanation : NULL);
     cli_json_str(w, "auth_results", r->auth_results[0] != '\0' ? r->auth_results : NULL);
     cli_json_str(w, "received_spf", r->received_spf[0] != '\0' ? r->received_spf : NULL);
+    cli_json_uint(w, "ttl", r->ttl);
 }
 
 static void print_check(cli_t *cli, const pc_spf_query_t *q, const pc_spf_check_t *r)
@@ -89,6 +91,7 @@ static void print_check(cli_t *cli, const pc_spf_query_t *q, const pc_spf_check_
     default: cache = "none: no lookup"; break;
     }
     cli_out_kv(cli, "cache", CLI_C_NONE, "%s", cache);
+    cli_out_ttl(cli, r->ttl);
     if (r->explanation[0] != '\0')
         cli_out_kv(cli, "explanation", CLI_C_NONE, "%s", r->explanation);
     if (r->auth_results[0] != '\0')

@@ -198,6 +198,15 @@ void cli_out_kv(cli_t *cli, const char *key, enum cli_color c, const char *fmt, 
     cli_out_kvn(cli, key, c, buf, strlen(buf));
 }
 
+void cli_out_ttl(cli_t *cli, uint32_t ttl)
+{
+    if (ttl > 0)
+        cli_out_kv(cli, "ttl", CLI_C_NONE, "%u s: the same question may reuse this answer",
+                   (unsigned)ttl);
+    else
+        cli_out_kv(cli, "ttl", CLI_C_NONE, "0: do not reuse this answer");
+}
+
 /* ---- enumerations ---- */
 
 const char *cli_outcome_name(pc_outcome_t o)

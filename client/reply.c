@@ -286,6 +286,7 @@ static int decode_spf_check(const pc_msg_t *m, pc_spf_check_t **out)
     r->void_lookups = pc_tlv_u32(pc_msg_find(m, PC_T_SPF_VOID_LOOKUPS));
     r->cache = (pc_cache_state_t)pc_tlv_u8(pc_msg_find(m, PC_T_CACHE));
     r->dnssec = (pc_dnssec_t)pc_tlv_u8(pc_msg_find(m, PC_T_DNSSEC));
+    r->ttl = pc_tlv_u32(pc_msg_find(m, PC_T_TTL)); /* 0 (no reuse) from an older daemon */
     *out = r;
     return 0;
 }
@@ -359,6 +360,7 @@ static int decode_eval(const pc_msg_t *m, pc_eval_result_t **out)
     r->sampled_out = pc_tlv_u8(pc_msg_find(m, PC_T_SAMPLED_OUT));
     r->method = pc_tlv_u8(pc_msg_find(m, PC_T_METHOD));
     r->spf_result = (pc_spf_result_t)pc_tlv_u8(pc_msg_find(m, PC_T_SPF_RESULT));
+    r->ttl = pc_tlv_u32(pc_msg_find(m, PC_T_TTL)); /* 0 (no reuse) from an older daemon */
     r->idents = idents;
     for (uint16_t i = 0; i < m->ntlv; i++) {
         if (m->tlv[i].type == PC_T_ALIGN)

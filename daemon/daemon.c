@@ -7,6 +7,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -75,6 +76,19 @@ static void raise_nofile(const pc_config_t *c)
                     (unsigned long long)want, (unsigned long long)rl.rlim_cur);
 }
 
+/* The SPF receiver name (%{r}, Received-SPF receiver=): spf-receiver, or
+ * the host name, looked up here at start and on reload, not per check. */
+static void set_receiver(pc_daemon_t *d)
+{
+    const char *r = d->cfg.spf_receiver;
+
+    if (r != NULL && r[0] != '\0')
+        snprintf(d->receiver, sizeof(d->receiver), "%s", r);
+    else if (gethostname(d->receiver, sizeof(d->receiver) - 1) != 0)
+        d->receiver[0] = '\0';
+    d->receiver[sizeof(d->receiver) - 1] = '\0';
+}
+
 int pc_daemon_start(pc_daemon_t *d, uv_loop_t *loop, pc_config_t *cfg)
 {
     pc_cache_opts_t copts;
@@ -88,6 +102,7 @@ int pc_daemon_start(pc_daemon_t *d, uv_loop_t *loop, pc_config_t *cfg)
     d->started = pc_clock_wall(NULL);
     d->server_limits = d->cfg.limits;
     raise_nofile(&d->cfg);
+    set_receiver(d);
 
     if ((rc = mkdir_p(d->cfg.state_dir, 0750)) != 0) {
         pc_log_err("cannot create state directory %s: %s", d->cfg.state_dir, pc_strerror(rc));
@@ -284,6 +299,7 @@ static void reload(pc_daemon_t *d)
     free(d->cfg.spf_receiver); /* each check copies it when it starts */
     d->cfg.spf_receiver = next.spf_receiver;
     next.spf_receiver = NULL;
+    set_receiver(d);
     {
         /* the PSL is read again on every reload; a bad file keeps the old */
         psl_ctx_t *psl = pc_psl_load(next.psl_file);
@@ -326,6 +342,7 @@ static void reload(pc_daemon_t *d)
         pc_log_warn("reload: user changed; needs a restart, ignored");
     pc_config_free(&next);
     d->reloads++;
+    pc_server_bump_epoch(d->server); /* answers clients kept may differ now */
     pc_log_notice("configuration reloaded from %s", d->cfg.source);
 }
 

@@ -29,6 +29,8 @@ typedef struct pc_daemon {
     uv_signal_t sig_term, sig_int, sig_hup;
     uint64_t started;   /* wall-clock start, Unix seconds */
     uint64_t reloads, reload_errors;
+    char receiver[256]; /* spf-receiver or the host name, set at start and
+                           on reload (SPF %{r} and Received-SPF) */
     int stopping;
 } pc_daemon_t;
 

@@ -83,6 +83,7 @@ static void free_steps(pc_discovery_t *d)
 static void fail(pc_discover_t *x, int status, const char *why)
 {
     x->d.status = status;
+    x->d.ttl = 0; /* a lookup failed or could not start */
     snprintf(x->d.why, sizeof(x->d.why), "%s", why);
     x->phase = PH_DONE;
 }
@@ -134,6 +135,18 @@ static void on_step(void *arg, const pc_lookup_result_t *r);
 static void on_exists(void *arg, const pc_lookup_result_t *r);
 static int advance(pc_discover_t *x);
 
+/* The discovery holds as long as the least fresh answer it used. */
+static void note_ttl(pc_discover_t *x, const pc_lookup_result_t *r)
+{
+    uint32_t t = r->ttl;
+
+    if (r->outcome == PC_OUTCOME_TEMPFAIL || r->dnssec == PC_DNSSEC_BOGUS ||
+        r->cache == PC_CACHE_STALE)
+        t = 0;
+    if (t < x->d.ttl)
+        x->d.ttl = t;
+}
+
 static void record_step(pc_discover_t *x, const pc_lookup_result_t *r)
 {
     pc_walk_step_t *s = &x->d.steps[x->d.nsteps];
@@ -146,6 +159,7 @@ static void record_step(pc_discover_t *x, const pc_lookup_result_t *r)
     s->psd = r->outcome == PC_OUTCOME_FOUND ? body_psd(r->body, r->body_len) : PC_WALK_NONE;
     s->body = NULL;
     s->body_len = 0;
+    note_ttl(x, r);
     if (r->body_len > 0 && (s->body = malloc(r->body_len)) != NULL) {
         memcpy(s->body, r->body, r->body_len);
         s->body_len = r->body_len;
@@ -185,6 +199,7 @@ static void on_exists(void *arg, const pc_lookup_result_t *r)
     x->pending = 0;
     x->w = NULL;
     x->d.queries++;
+    note_ttl(x, r);
     if (r->outcome == PC_OUTCOME_TEMPFAIL)
         fail(x, PC_EDNS, "DNS failure checking that the author domain exists");
     else {
@@ -358,6 +373,7 @@ int pc_discover_start(const pc_discover_env_t *env, const pc_name_t *a, unsigned
     x->d.author = *a;
     x->d.policy_step = x->d.org_step = x->d.psd_step = -1;
     x->d.exists = -1;
+    x->d.ttl = UINT32_MAX;
     if (x->d.method == PC_DISC_TREEWALK) {
         x->nplan = pc_walk_plan(a, x->plan);
     } else {

@@ -61,6 +61,12 @@ typedef struct pc_discovery {
     int exists;            /* author domain: 1 exists, 0 NXDOMAIN, -1 not asked */
     pc_dnssec_t exists_dnssec;
     unsigned queries;      /* lookups made (cache hits included) */
+    uint32_t ttl;          /* least freshness left among the answers it
+                              relied on (every _dmarc name asked, the
+                              existence check), negative answers with their
+                              TTL; 0 when one was a DNS failure, bogus or
+                              stale, or a lookup could not start;
+                              UINT32_MAX when no answer came */
 } pc_discovery_t;
 
 /* Called once, unless cancelled. d and its bodies are valid during the call. */

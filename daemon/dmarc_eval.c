@@ -31,6 +31,9 @@ struct pc_dmarc_eval {
     pc_name_t ids[PC_DMARC_IDS_MAX];
     int advancing;
     int ids_ready;
+    uint32_t ttl_least;      /* least freshness left of the answers used;
+                                UINT32_MAX before the first */
+    int no_reuse;            /* the verdict may differ on the same data */
 };
 
 const char *pc_dmarc_result_name(pc_dmarc_result_t r)
@@ -40,6 +43,12 @@ const char *pc_dmarc_result_name(pc_dmarc_result_t r)
 }
 
 static int advance(pc_dmarc_eval_t *x);
+
+static void note_ttl(pc_dmarc_eval_t *x, uint32_t ttl)
+{
+    if (ttl < x->ttl_least)
+        x->ttl_least = ttl;
+}
 
 /* The record fields of a cached DMARC body, parsed again from RAW. */
 static int parse_body(const pc_walk_step_t *s, pc_dmarc_t *rec)
@@ -62,6 +71,7 @@ static void on_policy(void *arg, const pc_discovery_t *d)
     x->disc_status = d->status;
     v->method = d->method;
     v->queries += d->queries;
+    note_ttl(x, d->ttl);
     x->exists = d->exists;
     if (d->status != 0) {
         v->result = PC_DMARC_R_TEMPERROR;
@@ -98,6 +108,7 @@ static void on_spf(void *arg, const pc_spf_outcome_t *o)
     x->spf_h = NULL;
     x->v.spf_ran = 1;
     x->v.spf = *o;
+    note_ttl(x, o->ttl);
     if (!x->advancing)
         advance(x);
 }
@@ -145,6 +156,7 @@ static void on_org(void *arg, const pc_discovery_t *d)
     x->pending_disc = 0;
     x->disc_h = NULL;
     x->v.queries += d->queries;
+    note_ttl(x, d->ttl);
     if (d->status != 0) {
         /* the identifier's organization is unknown: a temporary failure
          * only matters if nothing else aligns (decided in conclude) */
@@ -192,6 +204,7 @@ static int align_next(pc_dmarc_eval_t *x)
         if (rc != 0) {
             x->pending_disc = 0;
             a->aligned = -1;
+            x->no_reuse = 1; /* could not start now, may later */
         } else if (x->pending_disc) {
             x->disc_h = h;
             return 1;
@@ -268,6 +281,8 @@ static void conclude(pc_dmarc_eval_t *x)
         unsigned roll = x->in.pct_roll >= 0 ? (unsigned)x->in.pct_roll
                         : x->env.rand100 != NULL ? x->env.rand100(x->env.rand_arg) % 100
                                                  : (unsigned)(random() % 100);
+        if (x->in.pct_roll < 0)
+            x->no_reuse = 1; /* a random draw: asked again, it may go the other way */
         if (roll >= v->pct) {
             /* RFC 7489 §6.6.4: not selected: the next lower policy */
             snprintf(v->recommended, sizeof(v->recommended), "%s", lower_one(v->recommended));
@@ -290,9 +305,20 @@ static void write_ar(pc_dmarc_verdict_t *v)
                  v->from);
 }
 
+/* Seconds the same question keeps this verdict (pc_dmarc_verdict_t.ttl). */
+static uint32_t verdict_ttl(const pc_dmarc_eval_t *x)
+{
+    if (x->v.result == PC_DMARC_R_TEMPERROR || x->no_reuse)
+        return 0;
+    if (x->ttl_least == UINT32_MAX)
+        return x->env.spf.ttl_max; /* no DNS answer was needed */
+    return x->ttl_least;
+}
+
 static void finish(pc_dmarc_eval_t *x)
 {
     write_ar(&x->v);
+    x->v.ttl = verdict_ttl(x);
     x->cb(x->arg, &x->v);
     free(x);
 }
@@ -339,6 +365,7 @@ int pc_dmarc_eval_start(const pc_dmarc_env_t *env, const pc_dmarc_input_t *in,
     x->cb = cb;
     x->arg = arg;
     x->exists = -1;
+    x->ttl_least = UINT32_MAX;
     pc_name_to_text(&in->from, x->v.from, sizeof(x->v.from));
     x->advancing = 1; /* callbacks during the starts below do not advance */
     if (in->run_spf) {

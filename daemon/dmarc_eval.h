@@ -77,6 +77,16 @@ typedef struct pc_dmarc_verdict {
     int spf_ran;                    /* SPF was run here: spf holds it */
     pc_spf_outcome_t spf;
     unsigned queries;
+    uint32_t ttl;                   /* seconds the same question keeps this
+                                       verdict: the least freshness left among
+                                       the answers of every discovery (the
+                                       From domain's, its existence check, the
+                                       identifiers' organizational domains)
+                                       and of the SPF check run here;
+                                       env.spf.ttl_max when none was needed;
+                                       0 for temperror, after a random pct=
+                                       draw, and when an answer was a DNS
+                                       failure, bogus or stale */
 } pc_dmarc_verdict_t;
 
 typedef void (*pc_dmarc_cb)(void *arg, const pc_dmarc_verdict_t *v);
@@ -85,7 +95,8 @@ typedef struct pc_dmarc_eval pc_dmarc_eval_t;
 
 typedef struct pc_dmarc_env {
     pc_discover_env_t disc;         /* lookups, method, PSL */
-    pc_spf_env_t spf;
+    pc_spf_env_t spf;               /* its ttl_max is also the verdict's ttl
+                                       when no DNS answer was needed */
     unsigned (*rand100)(void *arg); /* 0..99 for pct; NULL = random() */
     void *rand_arg;
 } pc_dmarc_env_t;

@@ -31,6 +31,19 @@ void pc_reply_error(pc_conn_t *c, uint32_t id, int err, const char *msg)
     pc_conn_replied(c, pc_wbuf_frame_end(b));
 }
 
+pc_req_t *pc_handler_req(pc_conn_t *c, const pc_msg_t *m)
+{
+    pc_req_t *req;
+
+    if (pc_req_admit(c) != 0) {
+        pc_reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
+        return NULL;
+    }
+    if ((req = pc_req_new(c, m->hdr.id, m->hdr.type, m->hdr.flags)) == NULL)
+        pc_reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
+    return req;
+}
+
 /* Parse a name field at the request boundary (escapes, IDNA). */
 static int get_name(const pc_msg_t *m, uint16_t type, pc_name_t *out)
 {
@@ -84,15 +97,8 @@ static void handle_record(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m, pc_rt
         pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
-    if (pc_req_admit(c) != 0) {
-        pc_reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
+    if ((req = pc_handler_req(c, m)) == NULL)
         return;
-    }
-    req = pc_req_new(c, m->hdr.id, m->hdr.type, m->hdr.flags);
-    if (req == NULL) {
-        pc_reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
-        return;
-    }
     rc = pc_lookup_start(d->lookups, &qname, rt, m->hdr.flags & (PC_F_NOCACHE | PC_F_NOSTALE),
                          on_lookup, req, &w);
     if (rc != 0) {
@@ -218,6 +224,7 @@ static void handle_flush(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
         pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
+    pc_server_bump_epoch(d->server); /* and what clients kept in memory */
     b = pc_conn_out(c);
     pc_wbuf_frame_begin(b, PC_MSG_FLUSH | PC_MSG_REPLY, 0, m->hdr.id);
     pc_wbuf_u32(b, PC_T_COUNT, count > UINT32_MAX ? UINT32_MAX : (uint32_t)count);

@@ -23,6 +23,11 @@ void pc_handle_dmarc_eval(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
 /* The SPF check request (handler_spf.c). */
 void pc_handle_spf_check(struct pc_daemon *d, pc_conn_t *c, const pc_msg_t *m);
 
+/* Take request m on c as a waiting request: NULL (with its error reply
+ * sent) when c has max-requests-per-connection waiting already
+ * (pc_req_admit: counted and logged) or memory runs out. */
+pc_req_t *pc_handler_req(pc_conn_t *c, const pc_msg_t *m);
+
 /* Encode an error reply for request id on c. */
 void pc_reply_error(pc_conn_t *c, uint32_t id, int err, const char *msg);
 

@@ -112,15 +112,8 @@ void pc_handle_discover(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
         pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
-    if (pc_conn_pending(c) >= d->server_limits.max_inflight) {
-        pc_reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
+    if ((req = pc_handler_req(c, m)) == NULL)
         return;
-    }
-    req = pc_req_new(c, m->hdr.id, m->hdr.type, m->hdr.flags);
-    if (req == NULL) {
-        pc_reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
-        return;
-    }
     env.lookups = d->lookups;
     env.method = want != 0 ? (pc_disc_method_t)want : d->cfg.dmarc_mode;
     env.psl = d->psl;

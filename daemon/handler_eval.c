@@ -1,7 +1,8 @@
 /*
  * handler_eval.c - the DMARC evaluation request: decode the From domain,
  * the SPF part (a given result, or the inputs to run SPF here) and the
- * DKIM results; run dmarc_eval.c; encode the verdict.
+ * DKIM results; run dmarc_eval.c; encode the verdict, ending in the TTL:
+ * how long the same evaluation keeps it.
  */
 #include <string.h>
 
@@ -67,6 +68,7 @@ static void on_verdict(void *arg, const pc_dmarc_verdict_t *v)
         if (v->spf.domain[0] != '\0')
             pc_wbuf_str(b, PC_T_SPF_DOMAIN, v->spf.domain);
     }
+    pc_wbuf_u32(b, PC_T_TTL, v->ttl); /* last: how long the verdict holds */
     /* free the request first: a reply over the buffer limit closes the
      * connection, which frees every request still on it */
     {
@@ -136,15 +138,8 @@ void pc_handle_dmarc_eval(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
         pc_reply_error(c, m->hdr.id, rc, NULL);
         return;
     }
-    if (pc_conn_pending(c) >= d->server_limits.max_inflight) {
-        pc_reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
+    if ((req = pc_handler_req(c, m)) == NULL)
         return;
-    }
-    req = pc_req_new(c, m->hdr.id, m->hdr.type, m->hdr.flags);
-    if (req == NULL) {
-        pc_reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
-        return;
-    }
     memset(&env, 0, sizeof(env));
     env.disc.lookups = d->lookups;
     env.disc.method = d->cfg.dmarc_mode;
@@ -152,6 +147,7 @@ void pc_handle_dmarc_eval(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     env.spf.loop = d->loop;
     env.spf.lookups = d->lookups;
     env.spf.time_limit_ms = d->cfg.spf_time_limit_ms;
+    env.spf.ttl_max = d->cfg.lookup.ttl_max;
     rc = pc_dmarc_eval_start(&env, &in, on_verdict, req, &h);
     if (rc != 0) {
         pc_req_free(req);

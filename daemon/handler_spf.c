@@ -2,11 +2,10 @@
  * handler_spf.c - the SPF check request (PC_MSG_SPF_CHECK): the request's
  * fields become a check_host() input, one evaluation runs per request
  * (spf_eval.c, with the exp= explanation and the two header texts), and
- * its outcome becomes the SPF check reply of docs/PROTOCOL.md.
+ * its outcome becomes the SPF check reply of docs/PROTOCOL.md, ending in
+ * the TTL: how long the same check keeps this answer.
  */
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon.h"
 #include "handler.h"
@@ -78,19 +77,8 @@ static void on_spf_done(void *arg, const pc_spf_outcome_t *o)
         pc_wbuf_str(b, PC_T_AUTH_RESULTS, o->auth_results);
     if (o->received_spf[0] != '\0')
         pc_wbuf_str(b, PC_T_RECEIVED_SPF, o->received_spf);
+    pc_wbuf_u32(b, PC_T_TTL, o->ttl); /* last: how long the answer holds */
     pc_conn_replied(c, pc_wbuf_frame_end(b));
-}
-
-/* The receiver (%{r}, the headers' receiver=): spf-receiver, else the host
- * name. The evaluation copies it. */
-static void receiver_of(const pc_daemon_t *d, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    if (d->cfg.spf_receiver != NULL && d->cfg.spf_receiver[0] != '\0')
-        snprintf(buf, cap, "%s", d->cfg.spf_receiver);
-    else if (gethostname(buf, cap) != 0)
-        buf[0] = '\0';
-    buf[cap - 1] = '\0';
 }
 
 /*
@@ -130,27 +118,19 @@ void pc_handle_spf_check(pc_daemon_t *d, pc_conn_t *c, const pc_msg_t *m)
     pc_spf_env_t env;
     pc_spf_eval_t *e = NULL;
     pc_req_t *req;
-    char receiver[PC_SPF_RECEIVER_MAX + 1];
     int rc;
 
-    if (pc_conn_pending(c) >= d->server_limits.max_inflight) {
-        pc_reply_error(c, m->hdr.id, PC_EBUSY, "too many requests in flight on this connection");
-        return;
-    }
     input_of(m, &in);
-    req = pc_req_new(c, m->hdr.id, m->hdr.type, m->hdr.flags);
-    if (req == NULL) {
-        pc_reply_error(c, m->hdr.id, PC_ENOMEM, NULL);
+    if ((req = pc_handler_req(c, m)) == NULL)
         return;
-    }
     memset(&env, 0, sizeof(env));
     env.loop = d->loop;
     env.lookups = d->lookups;
     env.time_limit_ms = d->cfg.spf_time_limit_ms;
-    receiver_of(d, receiver, sizeof(receiver));
-    env.receiver = receiver;
+    env.receiver = d->receiver; /* the evaluation copies it */
     env.explain = 1;
     env.headers = 1;
+    env.ttl_max = d->cfg.lookup.ttl_max;
     rc = pc_spf_check_start(&env, &in, on_spf_done, req, &e);
     if (rc != 0) {
         pc_req_free(req);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "epoch.h"
 #include "handler.h"
 #include "log.h"
 #include "polcache/error.h"
@@ -33,6 +34,7 @@ typedef struct listener {
     uv_pipe_t pipe;
     pc_server_t *s;
     char *path;
+    pc_epoch_t *epoch; /* the epoch page beside the socket, or NULL */
     struct listener *next;
 } listener_t;
 
@@ -306,11 +308,6 @@ pc_req_t *pc_req_find(pc_conn_t *c, uint32_t id)
             return r;
     }
     return NULL;
-}
-
-unsigned pc_conn_pending(const pc_conn_t *c)
-{
-    return c->nreq;
 }
 
 int pc_req_admit(pc_conn_t *c)
@@ -655,6 +652,9 @@ int pc_server_listen(pc_server_t *s, const char *path, unsigned mode, gid_t gid)
     l->next = s->listeners;
     s->listeners = l;
     pc_log_notice("listening on %s (mode %04o)", path, mode);
+    if ((rc = pc_epoch_open(&l->epoch, path, mode, gid)) != 0)
+        pc_log_warn("cannot set up the epoch page %s%s (clients will keep no answers): %s",
+                    path, ".epoch", pc_strerror(rc));
     return 0;
 }
 
@@ -693,10 +693,17 @@ void pc_server_set_access(pc_server_t *s, const pc_access_t *a)
     s->access = a;
 }
 
+void pc_server_bump_epoch(pc_server_t *s)
+{
+    for (listener_t *l = s->listeners; l != NULL; l = l->next)
+        pc_epoch_bump(l->epoch);
+}
+
 static void listener_closed(uv_handle_t *h)
 {
     listener_t *l = h->data;
     pc_server_t *s = l->s;
+    pc_epoch_close(l->epoch);
     free(l->path);
     free(l);
     s->handles--;

@@ -76,9 +76,17 @@ void pc_server_set_access(pc_server_t *s, const struct pc_access *a);
  * created under umask 0177, then given mode and (if gid != -1) the group.
  * A stale socket file nobody listens on is replaced; a live one is an
  * error (PC_EBUSY). The parent directory is created (0755) if missing.
+ * Beside it the epoch page PATH.epoch (epoch.h) is opened and bumped; if
+ * that fails it is logged and the socket works without one (clients then
+ * keep no answers).
  * Returns 0 or PC_EBUSY, PC_EPERM, PC_EIO, PC_ETOOBIG (path too long).
  */
 int pc_server_listen(pc_server_t *s, const char *path, unsigned mode, gid_t gid);
+
+/* Bump the epoch page of every listening socket: answers that clients
+ * keep (libpolcache's answer cache) stop being used. After a flush and a
+ * reload. */
+void pc_server_bump_epoch(pc_server_t *s);
 
 /* Stop accepting, close every connection (their waiters are cancelled,
  * no more callbacks), unlink the socket files; free when all handles are
@@ -99,7 +107,6 @@ void pc_conn_replied(pc_conn_t *c, int rc);
 pc_req_t *pc_req_new(pc_conn_t *c, uint32_t id, uint8_t type, uint16_t flags);
 void pc_req_free(pc_req_t *r);
 pc_req_t *pc_req_find(pc_conn_t *c, uint32_t id);
-unsigned pc_conn_pending(const pc_conn_t *c);
 
 /* Peer credentials of a connection (SO_PEERCRED). */
 void pc_conn_peer(const pc_conn_t *c, pid_t *pid, uid_t *uid, gid_t *gid);

@@ -92,6 +92,16 @@ static void write_headers(pc_spf_eval_t *e)
     pc_spf_received_spf(&h, e->out.received_spf, sizeof(e->out.received_spf));
 }
 
+/* Seconds the same question keeps this outcome (pc_spf_outcome_t.ttl). */
+static uint32_t outcome_ttl(const pc_spf_eval_t *e)
+{
+    if (e->out.result == PC_SPF_TEMPERROR || e->no_reuse)
+        return 0;
+    if (!e->any_lookup)
+        return e->env.ttl_max;
+    return e->ttl_least;
+}
+
 static void finish(pc_spf_eval_t *e)
 {
     if (e->finished)
@@ -101,6 +111,7 @@ static void finish(pc_spf_eval_t *e)
     e->out.cache = !e->any_lookup ? PC_CACHE_NONE : e->any_miss ? PC_CACHE_MISS : PC_CACHE_HIT;
     e->out.dnssec = e->seen_bogus ? PC_DNSSEC_BOGUS : e->seen_insecure ? PC_DNSSEC_INSECURE :
                     e->seen_secure ? PC_DNSSEC_SECURE : PC_DNSSEC_NONE;
+    e->out.ttl = outcome_ttl(e);
     e->finished = 1;
     e->cb(e->arg, &e->out);
     release(e);
@@ -485,6 +496,7 @@ static void on_timer(uv_timer_t *h)
 
     if (e->finished)
         return;
+    e->no_reuse = 1; /* asked again, the answers may all be cached */
     /* while explaining a fail, this drops only the explanation (§6.2) */
     pc_spf_fail(e, PC_SPF_TEMPERROR, "the evaluation exceeded its time limit of %u ms, "
                 "waiting for %s", e->env.time_limit_ms, e->wait[0] ? e->wait : "DNS");
@@ -552,6 +564,7 @@ int pc_spf_check_start(const pc_spf_env_t *env, const pc_spf_input_t *in, pc_spf
         e->env.time_limit_ms = PC_SPF_TIME_LIMIT_DEFAULT;
     e->cb = cb;
     e->arg = arg;
+    e->ttl_least = UINT32_MAX;
     if (env->receiver != NULL) {
         e->receiver_len = strnlen(env->receiver, PC_SPF_RECEIVER_MAX);
         memcpy(e->receiver, env->receiver, e->receiver_len);

@@ -57,6 +57,9 @@ typedef struct pc_spf_env {
                                  PC_SPF_RECEIVER_MAX); NULL = "unknown" */
     int explain;              /* on fail, look up the exp= explanation (§6.2) */
     int headers;              /* fill auth_results and received_spf */
+    uint32_t ttl_max;         /* the outcome's ttl when the check made no DNS
+                                 lookup: the cache's positive TTL ceiling
+                                 (pc_lookup_conf_t.ttl_max); 0 gives 0 */
 } pc_spf_env_t;
 
 /*
@@ -97,6 +100,14 @@ typedef struct pc_spf_outcome {
      * Received-SPF value (proto/spf_header.h); "" otherwise. */
     char auth_results[PC_SPF_AR_MAX];
     char received_spf[PC_SPF_RECEIVED_MAX];
+    /* Seconds the same question keeps this outcome (docs/PROTOCOL.md, the
+     * SPF check reply): the least freshness left among every DNS answer
+     * the check obtained (the exp= and %{p} lookups included; NXDOMAIN and
+     * NODATA with their negative TTL); env.ttl_max when it made no lookup;
+     * 0 for temperror, when an answer was a DNS failure, bogus or stale,
+     * when a lookup could not start or the time limit struck, and when the
+     * explanation expanded %{t}. */
+    uint32_t ttl;
 } pc_spf_outcome_t;
 
 typedef struct pc_spf_eval pc_spf_eval_t;

@@ -109,6 +109,10 @@ struct pc_spf_eval {
     unsigned p_n;
     /* the answers used */
     int any_lookup, any_miss, seen_bogus, seen_insecure, seen_secure;
+    uint32_t ttl_least;  /* least freshness left among them (0 for a failed,
+                            bogus or stale one); UINT32_MAX before the first */
+    int no_reuse;        /* the outcome may differ on the same cached data:
+                            its ttl is 0 (pc_spf_outcome_t.ttl) */
     /* the explanation (spf_exp.c) and the headers */
     char receiver[PC_SPF_RECEIVER_MAX + 1];
     size_t receiver_len;

@@ -8,7 +8,8 @@
  * queried) the explanation is quietly dropped and the fail stands. These
  * lookups count neither as DNS-querying terms nor as void lookups
  * (§4.6.4); a %{p} they need is resolved here, uncounted, if the
- * evaluation has not resolved it already.
+ * evaluation has not resolved it already. An explanation that expands
+ * %{t} makes the outcome one not to reuse (ttl 0).
  */
 #include "polcache/error.h"
 #include "spf_eval_impl.h"
@@ -77,6 +78,21 @@ static void exp_name(pc_spf_eval_t *e)
     pc_spf_lookup(e, 0, &target, PC_RT_TXT);
 }
 
+/* Does the explain-string s[0..n) hold a %{t} macro (the time of the check)? */
+static int uses_time(const char *s, size_t n)
+{
+    pc_spf_macro_iter_t it;
+    pc_spf_mtok_t tok;
+
+    if (pc_spf_macro_init(&it, s, n, PC_SPF_MACRO_EXPLAIN) != 0)
+        return 0;
+    while (pc_spf_macro_next(&it, &tok, NULL) == 1) {
+        if (tok.kind == PC_SPF_MTOK_MACRO && tok.letter == 't')
+            return 1;
+    }
+    return 0;
+}
+
 /* Expand the one TXT record found as an explain-string (§6.2). */
 static void exp_text(pc_spf_eval_t *e)
 {
@@ -99,6 +115,8 @@ static void exp_text(pc_spf_eval_t *e)
         pc_spf_exp_drop(e);
         return;
     }
+    if (uses_time(e->exp_text, e->exp_len))
+        e->no_reuse = 1; /* a timestamp: the same question explains otherwise */
     e->exp = EXP_DONE;
     e->done = 1;
 }

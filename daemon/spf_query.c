@@ -23,6 +23,20 @@ static const char *rtype_name(pc_rtype_t rt)
 
 static void consume(pc_spf_eval_t *e, unsigned idx, const pc_lookup_result_t *r);
 
+/* How long the outcome may be reused is the least freshness left among the
+ * answers; a DNS failure, a bogus or a stale answer allows no reuse, even
+ * where the check went on without it (ptr, %{p}, one MX exchange). */
+static void note_ttl(pc_spf_eval_t *e, const pc_lookup_result_t *r)
+{
+    uint32_t t = r->ttl;
+
+    if (r->outcome == PC_OUTCOME_TEMPFAIL || r->dnssec == PC_DNSSEC_BOGUS ||
+        r->cache == PC_CACHE_STALE)
+        t = 0;
+    if (t < e->ttl_least)
+        e->ttl_least = t;
+}
+
 static void on_answer(void *arg, const pc_lookup_result_t *r)
 {
     slot_t *s = arg;
@@ -40,6 +54,7 @@ static void on_answer(void *arg, const pc_lookup_result_t *r)
         e->seen_insecure = 1;
     else if (r->dnssec == PC_DNSSEC_SECURE)
         e->seen_secure = 1;
+    note_ttl(e, r);
     consume(e, s->idx, r);
     if (e->pending == 0)
         pc_spf_drive(e);
@@ -61,6 +76,7 @@ int pc_spf_lookup(pc_spf_eval_t *e, unsigned idx, const pc_name_t *name, pc_rtyp
     if (rc != 0) {
         s->busy = 0;
         e->pending--;
+        e->no_reuse = 1; /* busy or out of memory now, not later */
         pc_name_to_text(name, text, sizeof(text));
         pc_spf_fail(e, PC_SPF_TEMPERROR, "cannot look up %s %s: %s", rtype_name(rt), text,
                     pc_strerror(rc));

@@ -383,6 +383,9 @@ typedef struct pc_spf_check {
                                 smtp.mailfrom=example.org"; "" if not sent */
     const char *received_spf; /* the value of a Received-SPF field (RFC
                                  7208 §9.1); "" if not sent */
+    uint32_t ttl;             /* seconds this answer stays valid for the
+                                 same question; 0: do not reuse (see
+                                 docs/PROTOCOL.md) */
 } pc_spf_check_t;
 
 /*
@@ -492,6 +495,9 @@ typedef struct pc_eval_result {
     pc_spf_result_t spf_result; /* when polcached ran SPF: its result
                                    (else PC_SPF_UNSET) */
     const char *spf_domain;   /* ... and the domain it checked; "" */
+    uint32_t ttl;             /* seconds this answer stays valid for the
+                                 same question; 0: do not reuse (see
+                                 docs/PROTOCOL.md) */
 } pc_eval_result_t;
 
 /*

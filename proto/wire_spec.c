@@ -251,6 +251,7 @@ static const pc_field_spec_t dmarc_eval_rep_fields[] = {
     U8(PC_T_EXISTS, 0, 1, 1, 2),
     U8(PC_T_SPF_RESULT, 0, 1, 1, PC_SPF_MAX_),
     NAME(PC_T_SPF_DOMAIN, 0, 1),
+    U32(PC_T_TTL, 0, 1),
 };
 static const pc_set_spec_t dmarc_eval_rep = SET("dmarc-eval-reply", dmarc_eval_rep_fields, NULL);
 
@@ -269,6 +270,7 @@ static const pc_field_spec_t spf_check_rep_fields[] = {
     TEXT(PC_T_SPF_EXPLANATION, 0, 1, 1, PC_TEXT_MAX),
     TEXT(PC_T_AUTH_RESULTS, 0, 1, 1, 2048),
     TEXT(PC_T_RECEIVED_SPF, 0, 1, 1, 4096),
+    U32(PC_T_TTL, 0, 1),
 };
 static const pc_set_spec_t spf_check_rep = SET("spf-check-reply", spf_check_rep_fields, NULL);
 

@@ -244,6 +244,21 @@ const char *cli_sock(const char *path)
     return arg;
 }
 
+void cli_daemon_start(dproc_t *d, char *sock, size_t cap)
+{
+    dproc_start(d);
+    snprintf(sock, cap, "%s", cli_sock(d->sock));
+}
+
+int cli_daemon_teardown(void **state)
+{
+    dproc_t *d = *state;
+
+    dproc_stop(d);
+    dproc_cleanup(d);
+    return 0;
+}
+
 /* ---- reading the output ---- */
 
 const char *cli_kv(const char *out, const char *key, char *buf, size_t cap)
@@ -280,6 +295,14 @@ int cli_has_line(const char *out, const char *want)
         line = *end != '\0' ? end + 1 : NULL;
     }
     return 0;
+}
+
+void cli_check_kv(const char *out, const char *key, const char *want)
+{
+    char buf[512];
+    const char *v = cli_kv(out, key, buf, sizeof(buf));
+    if (v == NULL || strcmp(v, want) != 0)
+        fail_msg("\"%s\": \"%s\", not \"%s\" in:\n%s", key, v ? v : "(none)", want, out);
 }
 
 const char *cli_jstr(const json_t *o, const char *key)

@@ -10,6 +10,9 @@
 #define PC_TEST_CLIRUN_H
 
 #include <jansson.h>
+#include <stddef.h>
+
+#include "daemon_proc.h"
 
 typedef struct clires {
     int status;   /* exit status, or 128 + signal */
@@ -39,6 +42,24 @@ void cli_res_free(clires_t *r);
 /* "--socket PATH" arguments for the daemon at path (static storage). */
 const char *cli_sock(const char *path);
 
+/* Start the daemon d (dproc_init done) and copy its "--socket=PATH"
+ * argument into sock (cap octets). */
+void cli_daemon_start(dproc_t *d, char *sock, size_t cap);
+/* cmocka group teardown: stop the daemon *state (a dproc_t) and remove
+ * its directory. */
+int cli_daemon_teardown(void **state);
+
+/* Run dmarc-query (no options) with the daemon's "--socket=PATH" argument
+ * sock and the other arguments; it must exit with status want, else the
+ * test fails there, with its output. */
+#define CLI_RUN(r, want, sock, ...)                                                        \
+    do {                                                                                   \
+        cli_run((r), NULL, (sock), __VA_ARGS__, (const char *)NULL);                       \
+        if ((r)->status != (want))                                                         \
+            fail_msg("status %d, not %d\nstdout:\n%s\nstderr:\n%s", (r)->status, (want),   \
+                     (r)->out, (r)->err);                                                  \
+    } while (0)
+
 /*
  * The value of the first human output line "  KEY   value" (KEY at
  * column 2, the value after the spaces that follow it), copied into buf;
@@ -47,6 +68,8 @@ const char *cli_sock(const char *path);
 const char *cli_kv(const char *out, const char *key, char *buf, size_t cap);
 /* 1 if out has a line that equals line (without its newline). */
 int cli_has_line(const char *out, const char *line);
+/* The value of KEY (cli_kv) must be want, else the test fails. */
+void cli_check_kv(const char *out, const char *key, const char *want);
 
 /* Shorthands on the parsed JSON: a member of an object (NULL if absent). */
 const char *cli_jstr(const json_t *o, const char *key); /* NULL also for null */

@@ -30,30 +30,16 @@ static char SOCK[400];
 static int setup(void **state)
 {
     char conf[1400];
-    (void)state;
+
     /* failures held for 1 s, so that one expires within the test */
     snprintf(conf, sizeof(conf), "%sfail-hold: 1\n", dproc_world_conf());
     dproc_init(&D, conf);
-    dproc_start(&D);
-    snprintf(SOCK, sizeof(SOCK), "%s", cli_sock(D.sock));
+    cli_daemon_start(&D, SOCK, sizeof(SOCK));
+    *state = &D;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    dproc_stop(&D);
-    dproc_cleanup(&D);
-    return 0;
-}
-
-#define RUN(r, want, ...)                                                                   \
-    do {                                                                                    \
-        cli_run((r), NULL, SOCK, __VA_ARGS__, (const char *)NULL);                          \
-        if ((r)->status != (want))                                                          \
-            fail_msg("status %d, not %d\nstdout:\n%s\nstderr:\n%s", (r)->status, (want),   \
-                     (r)->out, (r)->err);                                                   \
-    } while (0)
+#define RUN(r, want, ...) CLI_RUN(r, want, SOCK, __VA_ARGS__)
 
 static void test_stats(void **state)
 {
@@ -310,5 +296,5 @@ int main(void)
         cmocka_unit_test(test_busy),
     };
     pc_test_world_load();
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cli_daemon_teardown);
 }

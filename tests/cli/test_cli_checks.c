@@ -25,36 +25,13 @@ static char SOCK[400];
 
 static int setup(void **state)
 {
-    (void)state;
     dproc_init(&D, dproc_world_conf());
-    dproc_start(&D);
-    snprintf(SOCK, sizeof(SOCK), "%s", cli_sock(D.sock));
+    cli_daemon_start(&D, SOCK, sizeof(SOCK));
+    *state = &D;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    dproc_stop(&D);
-    dproc_cleanup(&D);
-    return 0;
-}
-
-#define RUN(r, want, ...)                                                                   \
-    do {                                                                                    \
-        cli_run((r), NULL, SOCK, __VA_ARGS__, (const char *)NULL);                          \
-        if ((r)->status != (want))                                                          \
-            fail_msg("status %d, not %d\nstdout:\n%s\nstderr:\n%s", (r)->status, (want),   \
-                     (r)->out, (r)->err);                                                   \
-    } while (0)
-
-static void check_kv(const char *out, const char *key, const char *want)
-{
-    char buf[512];
-    const char *v = cli_kv(out, key, buf, sizeof(buf));
-    if (v == NULL || strcmp(v, want) != 0)
-        fail_msg("\"%s\": \"%s\", not \"%s\" in:\n%s", key, v ? v : "(none)", want, out);
-}
+#define RUN(r, want, ...) CLI_RUN(r, want, SOCK, __VA_ARGS__)
 
 /* ---- check-spf ---- */
 
@@ -78,15 +55,18 @@ static void test_spf_pass_fail(void **state)
     assert_true(cli_jnull(r.json, "why"));
     assert_string_equal(cli_jstr(r.json, "dnssec"), "secure");
     assert_string_equal(cli_jstr(r.json, "cache"), "miss");
+    assert_true(cli_jint(r.json, "ttl") > 0); /* the SPF record's 300 s at most */
+    assert_true(cli_jint(r.json, "ttl") <= 300);
     cli_res_free(&r);
     RUN(&r, 0, "check-spf", "192.0.2.1", "user@secure.pcw");
     assert_true(cli_has_line(r.out, "SPF check of 192.0.2.1 for user@secure.pcw"));
-    check_kv(r.out, "result", "pass");
-    check_kv(r.out, "identity", "MAIL FROM secure.pcw");
-    check_kv(r.out, "matched", "ip4:192.0.2.0/24 (in the record of secure.pcw)");
-    check_kv(r.out, "lookups", "0 of 10 DNS-querying terms, 0 of 2 void");
-    check_kv(r.out, "dnssec", "secure: validated from the trust anchor");
-    check_kv(r.out, "cache", "hit: every answer from the cache");
+    cli_check_kv(r.out, "result", "pass");
+    cli_check_kv(r.out, "identity", "MAIL FROM secure.pcw");
+    cli_check_kv(r.out, "matched", "ip4:192.0.2.0/24 (in the record of secure.pcw)");
+    cli_check_kv(r.out, "lookups", "0 of 10 DNS-querying terms, 0 of 2 void");
+    cli_check_kv(r.out, "dnssec", "secure: validated from the trust anchor");
+    cli_check_kv(r.out, "cache", "hit: every answer from the cache");
+    assert_non_null(strstr(r.out, " s: the same question may reuse this answer\n"));
     cli_res_free(&r);
 
     /* another client, IPv6, fails on -all */
@@ -95,8 +75,8 @@ static void test_spf_pass_fail(void **state)
     assert_string_equal(cli_jstr(r.json, "matched"), "-all");
     cli_res_free(&r);
     RUN(&r, 0, "check-spf", "203.0.113.5", "user@secure.pcw");
-    check_kv(r.out, "result", "fail");
-    check_kv(r.out, "matched", "-all (in the record of secure.pcw)");
+    cli_check_kv(r.out, "result", "fail");
+    cli_check_kv(r.out, "matched", "-all (in the record of secure.pcw)");
     assert_non_null(strstr(r.out, "\n  A-R          spf=fail ("));
     assert_non_null(strstr(r.out, "\n  Received-SPF fail ("));
     cli_res_free(&r);
@@ -129,8 +109,8 @@ static void test_spf_errors(void **state)
     assert_non_null(cli_jstr(r.json, "why"));
     cli_res_free(&r);
     RUN(&r, 1, "check-spf", "192.0.2.1", "user@nodata.secure.pcw");
-    check_kv(r.out, "result", "none");
-    check_kv(r.out, "matched", "no term");
+    cli_check_kv(r.out, "result", "none");
+    cli_check_kv(r.out, "matched", "no term");
     cli_res_free(&r);
 
     RUN(&r, 65, "--json", "check-spf", "192.0.2.1", "user@twospf.secure.pcw");
@@ -140,9 +120,11 @@ static void test_spf_errors(void **state)
     RUN(&r, 75, "--json", "check-spf", "192.0.2.1", "user@silent.pcw");
     assert_string_equal(cli_jstr(r.json, "result"), "temperror");
     assert_non_null(cli_jstr(r.json, "why"));
+    assert_int_equal(cli_jint(r.json, "ttl"), 0);
     cli_res_free(&r);
     RUN(&r, 75, "check-spf", "192.0.2.1", "user@silent.pcw");
-    check_kv(r.out, "result", "temperror");
+    cli_check_kv(r.out, "result", "temperror");
+    cli_check_kv(r.out, "ttl", "0: do not reuse this answer");
     cli_res_free(&r);
 
     /* an address that is not one: a usage error, from the library */
@@ -190,6 +172,8 @@ static void test_eval_pass(void **state)
     assert_string_equal(cli_jstr(r.json, "dnssec"), "secure");
     assert_string_equal(cli_jstr(r.json, "rua"), "mailto:d@secure.pcw");
     assert_true(cli_jnull(r.json, "ruf"));
+    assert_true(cli_jint(r.json, "ttl") > 0);
+    assert_true(cli_jint(r.json, "ttl") <= 300);
     spf = json_object_get(r.json, "spf");
     assert_string_equal(cli_jstr(spf, "result"), "pass");
     assert_string_equal(cli_jstr(spf, "spf_domain"), "secure.pcw");
@@ -204,12 +188,13 @@ static void test_eval_pass(void **state)
     RUN(&r, 0, "eval", "--from", "secure.pcw", "--ip", "192.0.2.1", "--mailfrom",
         "bounce@secure.pcw");
     assert_true(cli_has_line(r.out, "DMARC evaluation of mail from secure.pcw"));
-    check_kv(r.out, "result", "pass");
-    check_kv(r.out, "A-R", "dmarc=pass (p=reject dis=none) header.from=secure.pcw");
+    cli_check_kv(r.out, "result", "pass");
+    cli_check_kv(r.out, "A-R", "dmarc=pass (p=reject dis=none) header.from=secure.pcw");
     assert_true(cli_has_line(r.out, "               policy.dmarc=none"));
-    check_kv(r.out, "policy", "p=reject, from the record of secure.pcw");
-    check_kv(r.out, "disposition", "none (recommended: none)");
-    check_kv(r.out, "spf", "pass for secure.pcw (run by polcached)");
+    cli_check_kv(r.out, "policy", "p=reject, from the record of secure.pcw");
+    cli_check_kv(r.out, "disposition", "none (recommended: none)");
+    cli_check_kv(r.out, "spf", "pass for secure.pcw (run by polcached)");
+    assert_non_null(strstr(r.out, "\n  ttl "));
     assert_true(cli_has_line(r.out, "Identifiers (1)"));
     assert_true(cli_has_line(r.out, "  spf  pass      secure.pcw: aligned, relaxed"));
     cli_res_free(&r);
@@ -254,8 +239,8 @@ static void test_eval_fail_none(void **state)
                         "policy.dmarc=reject");
     cli_res_free(&r);
     RUN(&r, 0, "eval", "--from", "mail.secure.pcw", "--spf", "pass:other.example");
-    check_kv(r.out, "result", "fail");
-    check_kv(r.out, "disposition", "reject (recommended: reject)");
+    cli_check_kv(r.out, "result", "fail");
+    cli_check_kv(r.out, "disposition", "reject (recommended: reject)");
     cli_res_free(&r);
 
     /* no policy */
@@ -265,7 +250,7 @@ static void test_eval_fail_none(void **state)
     assert_string_equal(cli_jstr(r.json, "auth_results"), "dmarc=none header.from=nonexistent.pcw");
     cli_res_free(&r);
     RUN(&r, 1, "eval", "--from", "nonexistent.pcw", "--spf", "pass:nonexistent.pcw");
-    check_kv(r.out, "result", "none");
+    cli_check_kv(r.out, "result", "none");
     cli_res_free(&r);
 
     /* a bogus policy record: temperror, never a verdict */
@@ -274,7 +259,7 @@ static void test_eval_fail_none(void **state)
     assert_non_null(cli_jstr(r.json, "why"));
     cli_res_free(&r);
     RUN(&r, 75, "eval", "--from", "bogus-ds.pcw", "--spf", "pass:bogus-ds.pcw");
-    check_kv(r.out, "result", "temperror");
+    cli_check_kv(r.out, "result", "temperror");
     cli_res_free(&r);
 }
 
@@ -311,5 +296,5 @@ int main(void)
         cmocka_unit_test(test_eval_usage),
     };
     pc_test_world_load();
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, cli_daemon_teardown);
 }

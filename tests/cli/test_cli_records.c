@@ -40,43 +40,33 @@ static const char *const added[][3] = {
 /* world.py set [FLAGS] DIR OWNER TXT [VALUE]: no VALUE deletes the RRset */
 static void world_set(const char *owner, const char *flags, const char *value)
 {
-    char cmd[1600];
+    char args[1600];
 
-    snprintf(cmd, sizeof(cmd), "python3 %s/tests/world/world.py set %s %s %s TXT %s >/dev/null",
-             pc_test_source_dir(), flags, pc_test_env("PC_WORLD_DIR"), owner, value);
-    if (system(cmd) != 0)
-        fail_msg("world.py set failed: %s", cmd);
+    snprintf(args, sizeof(args), "set %s %s %s TXT %s", flags, pc_test_env("PC_WORLD_DIR"), owner,
+             value);
+    if (world_py(args) != 0)
+        fail_msg("world.py set failed: %s", args);
 }
 
 static int setup(void **state)
 {
-    (void)state;
     dproc_init(&D, dproc_world_conf());
     for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++)
         world_set(added[i][0], added[i][1], added[i][2]);
-    dproc_start(&D);
-    snprintf(SOCK, sizeof(SOCK), "%s", cli_sock(D.sock));
+    cli_daemon_start(&D, SOCK, sizeof(SOCK));
+    *state = &D;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    (void)state;
     for (size_t i = 0; i < sizeof(added) / sizeof(added[0]); i++)
         world_set(added[i][0], "", "");
-    dproc_stop(&D);
-    dproc_cleanup(&D);
-    return 0;
+    return cli_daemon_teardown(state);
 }
 
 /* run dmarc-query against the daemon; expect status */
-#define RUN(r, want, ...)                                                                   \
-    do {                                                                                    \
-        cli_run((r), NULL, SOCK, __VA_ARGS__, (const char *)NULL);                          \
-        if ((r)->status != (want))                                                          \
-            fail_msg("status %d, not %d\nstdout:\n%s\nstderr:\n%s", (r)->status, (want),   \
-                     (r)->out, (r)->err);                                                   \
-    } while (0)
+#define RUN(r, want, ...) CLI_RUN(r, want, SOCK, __VA_ARGS__)
 
 static const json_t *tag(const json_t *doc, const char *name)
 {
@@ -91,14 +81,6 @@ static void check_tag(const json_t *doc, const char *name, const char *value, in
     const json_t *t = tag(doc, name);
     assert_string_equal(cli_jstr(t, "value"), value);
     assert_int_equal(cli_jbool(t, "default"), dflt);
-}
-
-static void check_kv(const char *out, const char *key, const char *want)
-{
-    char buf[512];
-    const char *v = cli_kv(out, key, buf, sizeof(buf));
-    if (v == NULL || strcmp(v, want) != 0)
-        fail_msg("\"%s\": \"%s\", not \"%s\" in:\n%s", key, v ? v : "(none)", want, out);
 }
 
 static void check_kv_prefix(const char *out, const char *key, const char *want)
@@ -155,18 +137,18 @@ static void test_dmarc_discover(void **state)
 
     RUN(&r, 0, "secure.pcw");
     assert_true(cli_has_line(r.out, "DMARC policy for secure.pcw"));
-    check_kv(r.out, "name", "_dmarc.secure.pcw");
-    check_kv(r.out, "outcome", "found");
-    check_kv(r.out, "record", "v=DMARC1; p=reject; rua=mailto:d@secure.pcw");
-    check_kv(r.out, "dnssec", "secure: validated from the trust anchor");
-    check_kv(r.out, "cache", "hit: from the cache");
+    cli_check_kv(r.out, "name", "_dmarc.secure.pcw");
+    cli_check_kv(r.out, "outcome", "found");
+    cli_check_kv(r.out, "record", "v=DMARC1; p=reject; rua=mailto:d@secure.pcw");
+    cli_check_kv(r.out, "dnssec", "secure: validated from the trust anchor");
+    cli_check_kv(r.out, "cache", "hit: from the cache");
     check_kv_prefix(r.out, "ttl", "");
     assert_non_null(strstr(r.out, " s left, fetched "));
     assert_true(cli_has_line(r.out, "Discovery (the default; --exact asks _dmarc.secure.pcw alone)"));
-    check_kv(r.out, "method", "RFC 9989 tree walk");
-    check_kv(r.out, "org domain", "secure.pcw");
-    check_kv(r.out, "policy from", "secure.pcw");
-    check_kv(r.out, "applies", "p=reject (the domain's own record)");
+    cli_check_kv(r.out, "method", "RFC 9989 tree walk");
+    cli_check_kv(r.out, "org domain", "secure.pcw");
+    cli_check_kv(r.out, "policy from", "secure.pcw");
+    cli_check_kv(r.out, "applies", "p=reject (the domain's own record)");
     assert_non_null(strstr(r.out, "   1. _dmarc.secure.pcw  found     secure   hit   psd=u\n"));
     assert_true(cli_has_line(r.out, "Tags (3 in the record, 11 by default)"));
     assert_true(cli_has_line(r.out, "  p        reject"));
@@ -195,8 +177,8 @@ static void test_dmarc_subdomains(void **state)
     assert_true(cli_jnull(w, "psd"));
     cli_res_free(&r);
     RUN(&r, 0, "nosuch.secure.pcw");
-    check_kv(r.out, "domain", "nosuch.secure.pcw does not exist (NXDOMAIN)");
-    check_kv(r.out, "applies", "np=reject (the policy for non-existent subdomains)");
+    cli_check_kv(r.out, "domain", "nosuch.secure.pcw does not exist (NXDOMAIN)");
+    cli_check_kv(r.out, "applies", "np=reject (the policy for non-existent subdomains)");
     assert_non_null(strstr(r.out, "   1. _dmarc.nosuch.secure.pcw  nxdomain  secure   "));
     cli_res_free(&r);
 
@@ -207,7 +189,7 @@ static void test_dmarc_subdomains(void **state)
     assert_string_equal(cli_jstr(disc, "policy_tag"), "sp");
     cli_res_free(&r);
     RUN(&r, 0, "mail.secure.pcw");
-    check_kv(r.out, "domain", "mail.secure.pcw exists");
+    cli_check_kv(r.out, "domain", "mail.secure.pcw exists");
     check_kv_prefix(r.out, "applies", "sp=reject (the subdomain policy");
     cli_res_free(&r);
 
@@ -220,8 +202,8 @@ static void test_dmarc_subdomains(void **state)
     assert_true(json_array_size(json_object_get(disc, "walk")) >= 2);
     cli_res_free(&r);
     RUN(&r, 1, "nonexistent.pcw");
-    check_kv(r.out, "outcome", "no record");
-    check_kv(r.out, "policy from", "(no record applies)");
+    cli_check_kv(r.out, "outcome", "no record");
+    cli_check_kv(r.out, "policy from", "(no record applies)");
     cli_res_free(&r);
 
     /* RFC 7489 mode, asked for */
@@ -231,7 +213,7 @@ static void test_dmarc_subdomains(void **state)
                         "secure.pcw");
     cli_res_free(&r);
     RUN(&r, 0, "-m", "psl", "mail.secure.pcw");
-    check_kv(r.out, "method", "RFC 7489, organizational domain from the Public Suffix List");
+    cli_check_kv(r.out, "method", "RFC 7489, organizational domain from the Public Suffix List");
     cli_res_free(&r);
 }
 
@@ -268,8 +250,8 @@ static void test_dmarc_exact(void **state)
     assert_true(cli_jnull(r.json, "record"));
     cli_res_free(&r);
     RUN(&r, 1, "--exact", "twodmarc.secure.pcw");
-    check_kv(r.out, "outcome", "no record");
-    check_kv(r.out, "why", "multiple DMARC records");
+    cli_check_kv(r.out, "outcome", "no record");
+    cli_check_kv(r.out, "why", "multiple DMARC records");
     cli_res_free(&r);
 
     /* NXDOMAIN */
@@ -278,7 +260,7 @@ static void test_dmarc_exact(void **state)
     assert_string_equal(cli_jstr(r.json, "dnssec"), "secure");
     cli_res_free(&r);
     RUN(&r, 1, "--exact", "nonexistent.secure.pcw");
-    check_kv(r.out, "outcome", "no record: the name does not exist (NXDOMAIN)");
+    cli_check_kv(r.out, "outcome", "no record: the name does not exist (NXDOMAIN)");
     cli_res_free(&r);
 
     /* insecure */
@@ -287,7 +269,7 @@ static void test_dmarc_exact(void **state)
     check_tag(r.json, "p", "none", 0);
     cli_res_free(&r);
     RUN(&r, 0, "--exact", "insecure.pcw");
-    check_kv(r.out, "dnssec", "insecure: not signed, as the DNS said it");
+    cli_check_kv(r.out, "dnssec", "insecure: not signed, as the DNS said it");
     cli_res_free(&r);
 }
 
@@ -303,8 +285,8 @@ static void test_dmarc_tempfail(void **state)
     assert_true(cli_jnull(r.json, "record"));
     cli_res_free(&r);
     RUN(&r, 75, "--exact", "bogus-ds.pcw");
-    check_kv(r.out, "outcome", "temporary failure: try again later");
-    check_kv(r.out, "dnssec", "bogus: validation failed, the data was discarded");
+    cli_check_kv(r.out, "outcome", "temporary failure: try again later");
+    cli_check_kv(r.out, "dnssec", "bogus: validation failed, the data was discarded");
     cli_res_free(&r);
 
     /* the discovery of a bogus domain is a temporary failure too */
@@ -317,7 +299,7 @@ static void test_dmarc_tempfail(void **state)
     assert_string_equal(cli_jstr(r.json, "dnssec"), "none");
     cli_res_free(&r);
     RUN(&r, 75, "--exact", "silent.pcw");
-    check_kv(r.out, "dnssec", "none: no DNS answer was obtained");
+    cli_check_kv(r.out, "dnssec", "none: no DNS answer was obtained");
     cli_res_free(&r);
 }
 
@@ -365,7 +347,7 @@ static void test_spf(void **state)
     cli_res_free(&r);
     RUN(&r, 0, "spf", "secure.pcw");
     assert_true(cli_has_line(r.out, "SPF record of secure.pcw"));
-    check_kv(r.out, "record", "v=spf1 ip4:192.0.2.0/24 -all");
+    cli_check_kv(r.out, "record", "v=spf1 ip4:192.0.2.0/24 -all");
     assert_true(cli_has_line(r.out, "Terms (2; DNS lookups: 0 of 10)"));
     assert_true(cli_has_line(r.out, "   1. ip4:192.0.2.0/24                            pass"));
     assert_true(cli_has_line(r.out, "   2. -all                                        fail"));
@@ -415,7 +397,7 @@ static void test_spf_failures(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "terms")), 0);
     cli_res_free(&r);
     RUN(&r, 65, "spf", "twospf.secure.pcw");
-    check_kv(r.out, "outcome", "permanent error: the record is unusable");
+    cli_check_kv(r.out, "outcome", "permanent error: the record is unusable");
     cli_res_free(&r);
 
     RUN(&r, 1, "--json", "spf", "nodata.secure.pcw");
@@ -423,12 +405,12 @@ static void test_spf_failures(void **state)
     assert_true(cli_jnull(r.json, "dns_lookups"));
     cli_res_free(&r);
     RUN(&r, 1, "spf", "nonexistent.secure.pcw");
-    check_kv(r.out, "outcome", "no record: the name does not exist (NXDOMAIN)");
+    cli_check_kv(r.out, "outcome", "no record: the name does not exist (NXDOMAIN)");
     cli_res_free(&r);
 
     /* a record with terminal controls: escaped in text, exact in JSON */
     RUN(&r, 65, "spf", "cli-ctl.secure.pcw");
-    check_kv(r.out, "record", "v=spf1 \\027[2J\\027]0;owned\\007 -all");
+    cli_check_kv(r.out, "record", "v=spf1 \\027[2J\\027]0;owned\\007 -all");
     cli_res_free(&r);
     RUN(&r, 65, "--json", "spf", "cli-ctl.secure.pcw");
     assert_string_equal(cli_jstr(r.json, "record"), "v=spf1 \033[2J\033]0;owned\007 -all");
@@ -465,11 +447,11 @@ static void test_dkim(void **state)
     cli_res_free(&r);
     RUN(&r, 0, "dkim", "sel", "secure.pcw");
     assert_true(cli_has_line(r.out, "DKIM key sel for secure.pcw"));
-    check_kv(r.out, "type", "rsa, 2048 bits");
-    check_kv(r.out, "usable", "yes");
-    check_kv(r.out, "flags", "none");
-    check_kv(r.out, "hashes", "any");
-    check_kv(r.out, "services", "any");
+    cli_check_kv(r.out, "type", "rsa, 2048 bits");
+    cli_check_kv(r.out, "usable", "yes");
+    cli_check_kv(r.out, "flags", "none");
+    cli_check_kv(r.out, "hashes", "any");
+    cli_check_kv(r.out, "services", "any");
     assert_non_null(strstr(r.out, "... (410 octets, -v shows all)"));
     assert_true(cli_has_line(r.out, "  k        rsa"));
     cli_res_free(&r);
@@ -498,8 +480,8 @@ static void test_dkim_unusable(void **state)
     assert_int_equal(cli_jbool(key, "revoked"), 1);
     cli_res_free(&r);
     RUN(&r, 0, "dkim", "cli-revoked", "secure.pcw");
-    check_kv(r.out, "usable", "no");
-    check_kv(r.out, "reason", "revoked: empty p=");
+    cli_check_kv(r.out, "usable", "no");
+    cli_check_kv(r.out, "reason", "revoked: empty p=");
     cli_res_free(&r);
 
     RUN(&r, 0, "--json", "dkim", "cli-flags", "secure.pcw");
@@ -518,8 +500,8 @@ static void test_dkim_unusable(void **state)
     cli_res_free(&r);
     RUN(&r, 0, "dkim", "cli-flags", "secure.pcw");
     check_kv_prefix(r.out, "flags", "y: testing");
-    check_kv(r.out, "hashes", "sha256");
-    check_kv(r.out, "services", "email");
+    cli_check_kv(r.out, "hashes", "sha256");
+    cli_check_kv(r.out, "services", "email");
     cli_res_free(&r);
 
     RUN(&r, 1, "--json", "dkim", "nosuch", "secure.pcw");

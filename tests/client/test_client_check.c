@@ -1,7 +1,8 @@
 /*
  * test_client_check.c - the SPF check and DMARC evaluation calls of
  * libpolcache against the real polcached and the signed DNS world:
- * pc_client_spf_check and pc_client_eval (every field of the results),
+ * pc_client_spf_check and pc_client_eval (every field of the results,
+ * the TTL that says how long an answer may be reused included),
  * their non-blocking forms in a poll() loop (with a cancel and a mix of
  * the three callback types), and every argument error.
  */
@@ -54,6 +55,9 @@ static void test_spf_check(void **state)
     assert_string_equal(r->explanation, "");
     assert_int_equal(strncmp(r->auth_results, "spf=pass (", 10), 0);
     assert_int_equal(strncmp(r->received_spf, "pass (", 6), 0);
+    /* one lookup, the SPF record of secure.pcw (TTL 300) */
+    assert_true(r->ttl > 0);
+    assert_true(r->ttl <= 300);
     pc_spf_check_free(r);
 
     /* the HELO identity; IPv4-mapped IPv6 is IPv4 */
@@ -76,6 +80,13 @@ static void test_spf_check(void **state)
     q = (pc_spf_query_t){"192.0.2.1", "a@silent.pcw", NULL, 0};
     assert_int_equal(pc_client_spf_check(C, &q, 10000, &r), 0);
     assert_int_equal(r->result, PC_SPF_TEMPERROR);
+    assert_int_equal(r->ttl, 0); /* never reused */
+    pc_spf_check_free(r);
+    /* no lookup at all: the daemon's ttl-max (86400 by default) */
+    q = (pc_spf_query_t){"192.0.2.1", "a@localhost", NULL, 0};
+    assert_int_equal(pc_client_spf_check(C, &q, 10000, &r), 0);
+    assert_int_equal(r->result, PC_SPF_NONE);
+    assert_int_equal(r->ttl, 86400);
     pc_spf_check_free(r);
 }
 
@@ -122,6 +133,9 @@ static void test_eval(void **state)
     assert_int_equal(r->idents[1].aligned, PC_ALIGNED_YES);
     assert_string_equal(r->idents[2].selector, "");
     assert_int_equal(r->idents[2].aligned, PC_ALIGNED_NO);
+    /* the walk's answers (300 s records, 60 s negative answers) */
+    assert_true(r->ttl > 0);
+    assert_true(r->ttl <= 300);
     pc_eval_result_free(r);
 
     /* polcached runs SPF; RFC 7489 pct with a fixed draw is ignored in
@@ -137,6 +151,8 @@ static void test_eval(void **state)
     assert_string_equal(r->disposition, "reject");
     assert_int_equal(r->spf_result, PC_SPF_FAIL);
     assert_string_equal(r->spf_domain, "secure.pcw");
+    assert_true(r->ttl > 0); /* pct_roll given, and RFC 9989 mode */
+    assert_true(r->ttl <= 300);
     pc_eval_result_free(r);
 }
 

@@ -121,9 +121,26 @@ void dproc_cleanup(dproc_t *d)
         fprintf(stderr, "cannot remove %s\n", d->dir);
 }
 
+int world_py(const char *args)
+{
+    char cmd[2000];
+
+    snprintf(cmd, sizeof(cmd), "python3 %s/tests/world/world.py %s >/dev/null",
+             pc_test_source_dir(), args);
+    return system(cmd);
+}
+
+int pworld_cmd(const pworld_t *w, const char *cmd, const char *args)
+{
+    char line[1600];
+
+    snprintf(line, sizeof(line), "%s %s/w %s", cmd, w->dir, args != NULL ? args : "");
+    return world_py(line);
+}
+
 void pworld_start(pworld_t *w, const char *extra_json)
 {
-    char cmd[1400], extra[400] = "";
+    char extra[400] = "";
 
     memset(w, 0, sizeof(*w));
     snprintf(w->dir, sizeof(w->dir), "/tmp/pc-world-XXXXXX");
@@ -140,28 +157,30 @@ void pworld_start(pworld_t *w, const char *extra_json)
         fclose(f);
         snprintf(extra, sizeof(extra), "--extra %s", path);
     }
-    snprintf(cmd, sizeof(cmd), "python3 %s/tests/world/world.py start %s/w %s >/dev/null",
-             pc_test_source_dir(), w->dir, extra);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "pworld: cannot start a world: %s\n", cmd);
+    if (pworld_cmd(w, "start", extra) != 0) {
+        fprintf(stderr, "pworld: cannot start a world in %s/w %s\n", w->dir, extra);
         exit(1);
     }
     snprintf(w->unbound_conf, sizeof(w->unbound_conf), "%s/w/unbound.conf", w->dir);
 }
 
-void pworld_stop(pworld_t *w)
+int pworld_stop(pworld_t *w)
 {
-    char cmd[800];
+    char cmd[400];
+    int rc = 0;
 
-    snprintf(cmd, sizeof(cmd), "python3 %s/tests/world/world.py stop %s/w >/dev/null",
-             pc_test_source_dir(), w->dir);
-    if (system(cmd) != 0)
+    if (pworld_cmd(w, "stop", NULL) != 0) {
         fprintf(stderr, "pworld: stop failed for %s\n", w->dir);
+        rc = -1;
+    }
     if (getenv("PC_KEEP_TMP") == NULL) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-        if (system(cmd) != 0)
+        if (system(cmd) != 0) {
             fprintf(stderr, "pworld: cannot remove %s\n", w->dir);
+            rc = -1;
+        }
     }
+    return rc;
 }
 
 const char *pworld_conf(const pworld_t *w)

@@ -29,6 +29,9 @@ void dproc_kill9(dproc_t *d);
 void dproc_cleanup(dproc_t *d);
 /* The world's unbound config line for the config file. */
 const char *dproc_world_conf(void);
+/* python3 tests/world/world.py ARGS, its output discarded: system()'s
+ * status, 0 for success. */
+int world_py(const char *args);
 
 
 
@@ -41,7 +44,12 @@ typedef struct pworld {
 /* Start a world in a fresh temp dir; extra_json (may be NULL) is the text
  * of a --extra file. Exits the process on failure. */
 void pworld_start(pworld_t *w, const char *extra_json);
-void pworld_stop(pworld_t *w);
+/* Stop it and remove its directory (unless $PC_KEEP_TMP is set): 0, or -1
+ * (with a message) when either failed. */
+int pworld_stop(pworld_t *w);
+/* world.py CMD DIR ARGS on it ("set", "stop", "start" again; args may be
+ * NULL): system()'s status, 0 for success. */
+int pworld_cmd(const pworld_t *w, const char *cmd, const char *args);
 /* "unbound-config: DIR/unbound.conf\n" for a daemon config. */
 const char *pworld_conf(const pworld_t *w);
 

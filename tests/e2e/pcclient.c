@@ -183,3 +183,21 @@ long long tc_stat(tc_t *c, const char *name)
     }
     return -1;
 }
+
+int tc_ask(tc_t *c, uint8_t type, const char *domain, const char *selector, uint32_t id)
+{
+    if (tc_send_record(c, type, id, 0, domain, selector) != 0 || tc_read(c, 10000) != 0)
+        return -1;
+    return c->msg.hdr.id == id ? 0 : -1;
+}
+
+long long tc_stat_of(tc_t *c, const char *name)
+{
+    pc_hdr_t h = {PC_WIRE_VERSION, PC_MSG_STATS, 0, 99, 0};
+    uint8_t f[PC_WIRE_HDR_LEN];
+
+    pc_hdr_encode(&h, f);
+    if (tc_send(c, f, sizeof(f)) != 0 || tc_read(c, 5000) != 0)
+        return -1;
+    return tc_stat(c, name);
+}

@@ -46,4 +46,11 @@ const char *tc_field(tc_t *c, const char *name, char *buf, size_t cap);
 /* Value of a STAT counter in a stats reply, or -1. */
 long long tc_stat(tc_t *c, const char *name);
 
+/* Send a record request (no flags) and read its reply (10 s): 0, or -1
+ * when either fails or the reply does not carry id. */
+int tc_ask(tc_t *c, uint8_t type, const char *domain, const char *selector, uint32_t id);
+/* Ask STATS (id 99) and return the counter of that name; -1 on any
+ * failure. c->msg is the stats reply, for tc_stat of other counters. */
+long long tc_stat_of(tc_t *c, const char *name);
+
 #endif

@@ -4,7 +4,9 @@
  * through SPF; strict versus relaxed alignment with subdomain identifiers;
  * fail with p=reject; sp and np; t=y; pct in RFC 7489 mode; psd=y and
  * psd=n organizations; no record; multiple records; temperror in the SPF
- * part and in the discovery part; a bogus policy record.
+ * part and in the discovery part; a bogus policy record; and the reply's
+ * TTL (reusable with PCT_ROLL, 0 after a random pct draw, for temperror
+ * and for a bogus policy).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +51,7 @@ static tc_t *C;
 
 typedef struct verdict {
     int result, testing, pct, sampled;
+    long ttl;
     char policy[16], tag[4], dis[16], rec[16], ar[600], org[256], why[600];
     unsigned nalign, aligned;
 } verdict_t;
@@ -89,6 +92,9 @@ static void eval(dproc_t *d, const char *from, uint8_t spf, const char *spf_doma
     v->testing = (int)tc_u8(C, PC_T_TESTING);
     v->pct = (int)tc_u8(C, PC_T_PCT);
     v->sampled = (int)tc_u8(C, PC_T_SAMPLED_OUT);
+    v->ttl = tc_u32(C, PC_T_TTL);
+    /* the TTL is always there, and always the last field */
+    assert_int_equal(C->msg.tlv[C->msg.ntlv - 1].type, PC_T_TTL);
     tc_text(C, PC_T_POLICY, v->policy, sizeof(v->policy));
     tc_text(C, PC_T_POLICY_TAG, v->tag, sizeof(v->tag));
     tc_text(C, PC_T_DISPOSITION, v->dis, sizeof(v->dis));
@@ -104,8 +110,8 @@ static void eval(dproc_t *d, const char *from, uint8_t spf, const char *spf_doma
         if (pc_tlv_find(&C->msg.tlv[i], PC_T_ALIGNED, &a) && pc_tlv_u8(&a) == 1)
             v->aligned++;
     }
-    printf("  %-14s spf %u:%-14s dkim %u -> %s %s\n", from, spf, spf_domain, ndkim, v->ar,
-           v->why);
+    printf("  %-14s spf %u:%-14s dkim %u -> %s %s (ttl %ld)\n", from, spf, spf_domain, ndkim,
+           v->ar, v->why, v->ttl);
     tc_close(C);
 }
 
@@ -271,6 +277,7 @@ static void test_none_temperror_bogus(void **state)
     eval(&m, "bogus-ds.pcw", PC_SPF_FAIL, "bogus-ds.pcw", NULL, 0, -1, &v);
     assert_int_equal(v.result, PC_DMARC_R_TEMPERROR);
     assert_non_null(strstr(v.why, "bogus"));
+    assert_int_equal(v.ttl, 0);
     assert_int_equal(dproc_stop(&m), 0);
     dproc_cleanup(&m);
 }
@@ -295,6 +302,7 @@ static void eval_run(dproc_t *d, const char *from, const uint8_t *ip, size_t ipl
     assert_int_equal(tc_read(C, 20000), 0);
     assert_int_equal(C->msg.hdr.type, PC_MSG_DMARC_EVAL | PC_MSG_REPLY);
     v->result = (int)tc_u8(C, PC_T_DMARC_RESULT);
+    v->ttl = tc_u32(C, PC_T_TTL);
     tc_text(C, PC_T_AUTH_RESULTS, v->ar, sizeof(v->ar));
     tc_text(C, PC_T_RECOMMENDED, v->rec, sizeof(v->rec));
     *spf = tc_u8(C, PC_T_SPF_RESULT);
@@ -314,6 +322,8 @@ static void test_spf_run_by_daemon(void **state)
     eval_run(&D, "rel.ev", in4, 4, "bounce@rel.ev", "mx.example", &v, &spf);
     assert_int_equal(spf, PC_SPF_PASS);
     assert_int_equal(v.result, PC_DMARC_R_PASS);
+    assert_true(v.ttl > 0); /* the SPF record and the walk: 300 s at most */
+    assert_true(v.ttl <= 300);
     eval_run(&D, "rel.ev", mapped, 16, "bounce@rel.ev", "mx.example", &v, &spf);
     assert_int_equal(spf, PC_SPF_PASS); /* IPv4-mapped is checked as IPv4 */
     eval_run(&D, "rel.ev", in6, 16, "bounce@rel.ev", "mx.example", &v, &spf);
@@ -326,6 +336,55 @@ static void test_spf_run_by_daemon(void **state)
     eval_run(&D, "rel.ev", out4, 4, "bounce@spfslow.ev", "mx.example", &v, &spf);
     assert_int_equal(spf, PC_SPF_TEMPERROR);
     assert_int_equal(v.result, PC_DMARC_R_TEMPERROR);
+    assert_int_equal(v.ttl, 0);
+}
+
+static void test_ttl(void **state)
+{
+    verdict_t v, again;
+    const dk_t ok = {"rel.ev", "s", PC_DKIM_PASS};
+    (void)state;
+
+    /* a pass through the tree walk: at most the records' 300 s, and asked
+     * again from the cache, never more than before */
+    eval(&D, "rel.ev", PC_SPF_PASS, "bounce.rel.ev", NULL, 0, -1, &v);
+    assert_int_equal(v.result, PC_DMARC_R_PASS);
+    assert_true(v.ttl > 0);
+    assert_true(v.ttl <= 300);
+    eval(&D, "rel.ev", PC_SPF_PASS, "bounce.rel.ev", NULL, 0, -1, &again);
+    assert_true(again.ttl > 0);
+    assert_true(again.ttl <= v.ttl);
+    /* RFC 7489 mode, pct=50, with PCT_ROLL: the draw is the request's, so
+     * the verdict may be reused, whichever way the roll goes */
+    eval(&P, "pct.ev", PC_SPF_FAIL, "pct.ev", NULL, 0, 10, &v);
+    assert_string_equal(v.rec, "reject");
+    assert_true(v.ttl > 0);
+    assert_true(v.ttl <= 300);
+    eval(&P, "pct.ev", PC_SPF_FAIL, "pct.ev", NULL, 0, 70, &v);
+    assert_int_equal(v.sampled, 1);
+    assert_true(v.ttl > 0);
+    /* ... without it a random draw was made: 0, whichever way it went */
+    for (int i = 0; i < 4; i++) {
+        eval(&P, "pct.ev", PC_SPF_FAIL, "pct.ev", NULL, 0, -1, &v);
+        assert_int_equal(v.result, PC_DMARC_R_FAIL);
+        assert_int_equal(v.pct, 50);
+        assert_int_equal(v.ttl, 0);
+    }
+    /* no draw when the message passes: reusable again */
+    eval(&P, "pct.ev", PC_SPF_PASS, "pct.ev", NULL, 0, -1, &v);
+    assert_int_equal(v.result, PC_DMARC_R_PASS);
+    assert_true(v.ttl > 0);
+    /* temperror: 0, in the SPF part given by the filter and in discovery */
+    eval(&D, "rel.ev", PC_SPF_TEMPERROR, "rel.ev", NULL, 0, -1, &v);
+    assert_int_equal(v.result, PC_DMARC_R_TEMPERROR);
+    assert_int_equal(v.ttl, 0);
+    eval(&D, "slow.ev", PC_SPF_FAIL, "slow.ev", NULL, 0, -1, &v);
+    assert_int_equal(v.result, PC_DMARC_R_TEMPERROR);
+    assert_int_equal(v.ttl, 0);
+    /* a DKIM pass over a given SPF temperror is a pass from cached data */
+    eval(&D, "rel.ev", PC_SPF_TEMPERROR, "rel.ev", &ok, 1, -1, &v);
+    assert_int_equal(v.result, PC_DMARC_R_PASS);
+    assert_true(v.ttl > 0);
 }
 
 int main(void)
@@ -338,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_psd_organizations),
         cmocka_unit_test(test_none_temperror_bogus),
         cmocka_unit_test(test_spf_run_by_daemon),
+        cmocka_unit_test(test_ttl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -55,31 +55,14 @@ static const q_t known[] = {
 };
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 
-static long long stat_of(tc_t *c, const char *name)
-{
-    pc_hdr_t h = {PC_WIRE_VERSION, PC_MSG_STATS, 0, 99, 0};
-    uint8_t f[PC_WIRE_HDR_LEN];
-
-    pc_hdr_encode(&h, f);
-    if (tc_send(c, f, sizeof(f)) != 0 || tc_read(c, 5000) != 0)
-        return -1;
-    return tc_stat(c, name);
-}
-
-static int ask(tc_t *c, uint8_t type, const char *domain, const char *sel, uint32_t id)
-{
-    if (tc_send_record(c, type, id, 0, domain, sel) != 0 || tc_read(c, 10000) != 0)
-        return -1;
-    return c->msg.hdr.id == id ? 0 : -1;
-}
-
 /* Ask every known name; each must have its outcome. Returns the hits. */
 static unsigned ask_known(tc_t *c)
 {
     unsigned hits = 0;
 
     for (size_t i = 0; i < NKNOWN; i++) {
-        assert_int_equal(ask(c, known[i].type, known[i].domain, known[i].sel, (uint32_t)i + 1), 0);
+        assert_int_equal(tc_ask(c, known[i].type, known[i].domain, known[i].sel,
+                                (uint32_t)i + 1), 0);
         if (tc_u8(c, PC_T_OUTCOME) != known[i].outcome)
             fail_msg("%s %s: outcome %ld, expected %d", pc_msg_type_name(known[i].type),
                      known[i].domain, tc_u8(c, PC_T_OUTCOME), known[i].outcome);
@@ -99,7 +82,7 @@ static int ask_load(tc_t *c, int round, int i, uint32_t id)
     char name[96];
 
     load_name(name, sizeof(name), round, i);
-    assert_int_equal(ask(c, PC_MSG_SPF, name, NULL, id), 0);
+    assert_int_equal(tc_ask(c, PC_MSG_SPF, name, NULL, id), 0);
     assert_int_equal(tc_u8(c, PC_T_OUTCOME), PC_OUTCOME_NXDOMAIN);
     assert_int_equal(tc_u8(c, PC_T_DNSSEC), PC_DNSSEC_SECURE);
     return tc_u8(c, PC_T_CACHE) == PC_CACHE_HIT;
@@ -110,6 +93,21 @@ static const char *conf_lines(char *buf, size_t cap, const char *extra)
     snprintf(buf, cap, "%scache-insert-rate: 0\nttl-min: 1h\nnegative-ttl-min: 1h\n"
              "negative-ttl-max: 1h\n%s", dproc_world_conf(), extra);
     return buf;
+}
+
+/* Start the daemon and connect c to it. */
+static void start_connected(dproc_t *d, tc_t *c)
+{
+    dproc_start(d);
+    assert_int_equal(tc_connect(c, d->sock, 2000), 0);
+}
+
+/* Close c, stop the daemon (it must exit 0) and remove its directory. */
+static void stop_clean(dproc_t *d, tc_t *c)
+{
+    tc_close(c);
+    assert_int_equal(dproc_stop(d), 0);
+    dproc_cleanup(d);
 }
 
 static void test_kill9_rounds(void **state)
@@ -124,10 +122,9 @@ static void test_kill9_rounds(void **state)
     for (int round = 0; round < ROUNDS; round++) {
         unsigned got = 0;
 
-        dproc_start(&d);
-        assert_int_equal(tc_connect(c, d.sock, 2000), 0);
+        start_connected(&d, c);
         /* the cache opened as it was left, and answers from it */
-        assert_int_equal(stat_of(c, "cache.rebuilds"), 0);
+        assert_int_equal(tc_stat_of(c, "cache.rebuilds"), 0);
         assert_int_equal(tc_stat(c, "cache.corrupt"), 0);
         if (round == 0) {
             assert_int_equal(ask_known(c), 0);
@@ -162,14 +159,11 @@ static void test_kill9_rounds(void **state)
         dproc_kill9(&d);
         tc_close(c);
     }
-    dproc_start(&d);
-    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
-    assert_int_equal(stat_of(c, "cache.rebuilds"), 0);
+    start_connected(&d, c);
+    assert_int_equal(tc_stat_of(c, "cache.rebuilds"), 0);
     assert_int_equal(ask_known(c), NKNOWN);
-    assert_true(stat_of(c, "cache.entries") >= (long long)(NKNOWN + ROUNDS * CONFIRM));
-    tc_close(c);
-    assert_int_equal(dproc_stop(&d), 0);
-    dproc_cleanup(&d);
+    assert_true(tc_stat_of(c, "cache.entries") >= (long long)(NKNOWN + ROUNDS * CONFIRM));
+    stop_clean(&d, c);
     free(c);
 }
 
@@ -201,76 +195,65 @@ static int log_count(const dproc_t *d, const char *what)
     return n;
 }
 
-/* Start, fill the known names (stored), and leave the daemon running. */
-static void start_filled(dproc_t *d, tc_t *c)
+/* A daemon with conf_lines(extra), started and filled with the known names
+ * (stored); then stopped, cleanly or by kill -9, and its marker (saying
+ * want) moved to another boot, as if the system had rebooted; then started
+ * again with c connected. */
+static void across_reboot(dproc_t *d, tc_t *c, const char *extra, int clean)
 {
-    dproc_start(d);
-    assert_int_equal(tc_connect(c, d->sock, 2000), 0);
+    char conf[1600];
+    pc_marker_state_t want = clean ? PC_MARKER_CLOSED : PC_MARKER_OPEN;
+
+    dproc_init(d, conf_lines(conf, sizeof(conf), extra));
+    start_connected(d, c);
     (void)ask_known(c);
     assert_int_equal(ask_known(c), NKNOWN);
+    if (clean) {
+        tc_close(c);
+        assert_int_equal(dproc_stop(d), 0);
+    } else {
+        dproc_kill9(d);
+        tc_close(c);
+    }
+    marker_other_boot(d, want);
+    start_connected(d, c);
 }
 
 static void test_unclean_reboot_rebuilds(void **state)
 {
     tc_t *c = malloc(sizeof(*c));
-    char conf[1600];
     dproc_t d;
     (void)state;
 
-    dproc_init(&d, conf_lines(conf, sizeof(conf), ""));
-    start_filled(&d, c);
-    dproc_kill9(&d);
-    tc_close(c);
-    marker_other_boot(&d, PC_MARKER_OPEN);
-    dproc_start(&d);
-    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
+    across_reboot(&d, c, "", 0);
     assert_int_equal(log_count(&d, "rebuilding an empty cache: it was open under nosync when "
                                    "the system went down (the boot id changed)"), 1);
-    assert_int_equal(stat_of(c, "cache.rebuilds"), 1);
+    assert_int_equal(tc_stat_of(c, "cache.rebuilds"), 1);
     assert_int_equal(tc_stat(c, "cache.entries"), 0);
     assert_int_equal(ask_known(c), 0);     /* correct answers, from upstream */
     assert_int_equal(ask_known(c), NKNOWN); /* and cached again */
-    tc_close(c);
-    assert_int_equal(dproc_stop(&d), 0);
-    dproc_cleanup(&d);
+    stop_clean(&d, c);
     free(c);
 }
 
 static void test_clean_or_synced_across_reboot_trusted(void **state)
 {
     tc_t *c = malloc(sizeof(*c));
-    char conf[1600];
     dproc_t d;
     (void)state;
 
     /* a clean stop, then a reboot */
-    dproc_init(&d, conf_lines(conf, sizeof(conf), ""));
-    start_filled(&d, c);
-    tc_close(c);
-    assert_int_equal(dproc_stop(&d), 0);
-    marker_other_boot(&d, PC_MARKER_CLOSED);
-    dproc_start(&d);
-    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
-    assert_int_equal(stat_of(c, "cache.rebuilds"), 0);
+    across_reboot(&d, c, "", 1);
+    assert_int_equal(tc_stat_of(c, "cache.rebuilds"), 0);
     assert_int_equal(ask_known(c), NKNOWN);
-    tc_close(c);
-    assert_int_equal(dproc_stop(&d), 0);
-    dproc_cleanup(&d);
+    stop_clean(&d, c);
 
     /* durability nometasync: a kill -9, then a reboot */
-    dproc_init(&d, conf_lines(conf, sizeof(conf), "durability: nometasync\n"));
-    start_filled(&d, c);
-    dproc_kill9(&d);
-    tc_close(c);
-    marker_other_boot(&d, PC_MARKER_OPEN);
-    dproc_start(&d);
-    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
-    assert_int_equal(stat_of(c, "cache.rebuilds"), 0);
+    across_reboot(&d, c, "durability: nometasync\n", 0);
+    assert_int_equal(tc_stat_of(c, "cache.rebuilds"), 0);
     assert_int_equal(ask_known(c), NKNOWN);
     assert_int_equal(log_count(&d, "rebuilding"), 0);
-    tc_close(c);
-    assert_int_equal(dproc_stop(&d), 0);
-    dproc_cleanup(&d);
+    stop_clean(&d, c);
     free(c);
 }
 

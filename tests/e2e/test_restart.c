@@ -27,56 +27,24 @@
 #include "polcache/types.h"
 #include "testutil.h"
 
-static char world[256];
+static pworld_t W; /* the private world */
 
 static void world_cmd(const char *cmd, const char *args)
 {
-    char line[1024];
-    snprintf(line, sizeof(line), "python3 %s/tests/world/world.py %s %s %s >/dev/null",
-             pc_test_source_dir(), cmd, world, args != NULL ? args : "");
-    assert_int_equal(system(line), 0);
+    assert_int_equal(pworld_cmd(&W, cmd, args), 0);
 }
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(world, sizeof(world), "/tmp/pc-e2e-world-XXXXXX");
-    if (mkdtemp(world) == NULL)
-        return -1;
-    strcat(world, "/w");
-    world_cmd("start", NULL);
+    pworld_start(&W, NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[600];
     (void)state;
-    world_cmd("stop", NULL);
-    snprintf(cmd, sizeof(cmd), "rm -rf %.*s", (int)(strlen(world) - 2), world);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void private_conf(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unbound-config: %s/unbound.conf\n", world);
-}
-
-static int ask(tc_t *c, uint8_t type, const char *domain, const char *sel, uint32_t id)
-{
-    if (tc_send_record(c, type, id, 0, domain, sel) != 0)
-        return -1;
-    return tc_read(c, 10000);
-}
-
-static long long stat_of(tc_t *c, const char *name)
-{
-    pc_hdr_t h = {PC_WIRE_VERSION, PC_MSG_STATS, 0, 99, 0};
-    uint8_t f[PC_WIRE_HDR_LEN];
-    pc_hdr_encode(&h, f);
-    if (tc_send(c, f, sizeof(f)) != 0 || tc_read(c, 5000) != 0)
-        return -1;
-    return tc_stat(c, name);
+    return pworld_stop(&W);
 }
 
 typedef struct q {
@@ -102,23 +70,22 @@ static const q_t names[] = {
 
 static void test_flush_then_persistence_without_nsd(void **state)
 {
-    char conf[600], buf[512];
+    char buf[512];
     tc_t *c = malloc(sizeof(*c));
     dproc_t d;
     pc_wbuf_t b;
     (void)state;
 
-    private_conf(conf, sizeof(conf));
-    dproc_init(&d, conf);
+    dproc_init(&d, pworld_conf(&W));
     dproc_start(&d);
     assert_int_equal(tc_connect(c, d.sock, 2000), 0);
 
     /* flush: a record changed at NSD is seen after a flush, not before */
     world_cmd("set", "_dmarc.change.secure.pcw TXT 'v=DMARC1; p=none; rua=mailto:a@secure.pcw'");
-    assert_int_equal(ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 1), 0);
+    assert_int_equal(tc_ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 1), 0);
     assert_string_equal(tc_field(c, "p", buf, sizeof(buf)), "none");
     world_cmd("set", "_dmarc.change.secure.pcw TXT 'v=DMARC1; p=reject; rua=mailto:a@secure.pcw'");
-    assert_int_equal(ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 2), 0);
+    assert_int_equal(tc_ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 2), 0);
     assert_int_equal(tc_u8(c, PC_T_CACHE), PC_CACHE_HIT);
     assert_string_equal(tc_field(c, "p", buf, sizeof(buf)), "none");
     pc_wbuf_init(&b, 0);
@@ -129,14 +96,15 @@ static void test_flush_then_persistence_without_nsd(void **state)
     pc_wbuf_free(&b);
     assert_int_equal(tc_read(c, 5000), 0);
     assert_int_equal(tc_u32(c, PC_T_COUNT), 1);
-    assert_int_equal(ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 4), 0);
+    assert_int_equal(tc_ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 4), 0);
     assert_int_equal(tc_u8(c, PC_T_CACHE), PC_CACHE_MISS);
     assert_string_equal(tc_field(c, "p", buf, sizeof(buf)), "reject");
     assert_int_equal(tc_u8(c, PC_T_DNSSEC), PC_DNSSEC_SECURE);
 
     /* fill the cache */
     for (size_t i = 0; i < NNAMES; i++) {
-        assert_int_equal(ask(c, names[i].type, names[i].domain, names[i].sel, (uint32_t)(10 + i)), 0);
+        assert_int_equal(tc_ask(c, names[i].type, names[i].domain, names[i].sel,
+                                (uint32_t)(10 + i)), 0);
         assert_int_equal(tc_u8(c, PC_T_OUTCOME), names[i].outcome);
     }
     tc_close(c);
@@ -147,14 +115,15 @@ static void test_flush_then_persistence_without_nsd(void **state)
     dproc_start(&d);
     assert_int_equal(tc_connect(c, d.sock, 2000), 0);
     for (size_t i = 0; i < NNAMES; i++) {
-        assert_int_equal(ask(c, names[i].type, names[i].domain, names[i].sel, (uint32_t)(30 + i)), 0);
+        assert_int_equal(tc_ask(c, names[i].type, names[i].domain, names[i].sel,
+                                (uint32_t)(30 + i)), 0);
         if (tc_u8(c, PC_T_CACHE) != PC_CACHE_HIT || tc_u8(c, PC_T_OUTCOME) != names[i].outcome)
             fail_msg("%s %s: cache %ld outcome %ld after restart", pc_msg_type_name(names[i].type),
                      names[i].domain, tc_u8(c, PC_T_CACHE), tc_u8(c, PC_T_OUTCOME));
     }
-    assert_int_equal(ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 50), 0);
+    assert_int_equal(tc_ask(c, PC_MSG_DMARC, "change.secure.pcw", NULL, 50), 0);
     assert_string_equal(tc_field(c, "p", buf, sizeof(buf)), "reject");
-    assert_int_equal(stat_of(c, "upstream.queries"), 0);
+    assert_int_equal(tc_stat_of(c, "upstream.queries"), 0);
     assert_int_equal(tc_stat(c, "cache.hits"), NNAMES + 1);
     tc_close(c);
     assert_int_equal(dproc_stop(&d), 0);

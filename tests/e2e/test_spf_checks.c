@@ -9,7 +9,9 @@
  * DS of another key: its SPF record, an exp= TXT and a PTR name's address
  * are all bogus); insecure and secure chains; the HELO identity and the
  * null sender. Each reply's Authentication-Results fragment and
- * Received-SPF value are checked too.
+ * Received-SPF value are checked too, and the reply's TTL: the least
+ * freshness left among the answers used, never growing from the cache,
+ * 0 for temperror, a bogus answer and an explanation with %{t}.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -30,6 +32,7 @@
 
 #define REC(o, t, v) " [\"" o "\", 300, \"" t "\", " v "],"
 #define TXT(o, v) REC(o, "TXT", "\"" v "\"")
+#define RECT(o, ttl, t, v) " [\"" o "\", " #ttl ", \"" t "\", " v "],"
 
 static const char spf_world[] =
     "{\"zones\": ["
@@ -78,6 +81,12 @@ static const char spf_world[] =
     TXT("chain.sx.", "v=spf1 ip4:198.51.100.0/24 include:bg.sx -all")
     TXT("expbg.sx.", "v=spf1 -all exp=why.bg.sx")
     TXT("ptrbg.sx.", "v=spf1 ptr:bg.sx ip4:192.0.2.0/24 -all")
+    /* the TTL of a check: several lookups, the least TTL 120 s */
+    TXT("ttl.sx.", "v=spf1 a:h120.sx mx:h.sx include:v4.sx -all")
+    RECT("h120.sx.", 120, "A", "\"198.51.100.120\"")
+    TXT("tf.sx.", "v=spf1 a:x.servfail.pcw -all")
+    TXT("expt.sx.", "v=spf1 -all exp=whyt.sx")
+    TXT("whyt.sx.", "%{i} was refused at %{t}")
     " [\"end.sx.\", 300, \"A\", \"192.0.2.1\"]]},"
     "{\"name\": \"us.sx.\", \"mode\": \"unsigned\", \"records\": ["
     " [\"us.sx.\", 300, \"TXT\", \"v=spf1 ip4:192.0.2.0/24 -all\"]]},"
@@ -96,7 +105,7 @@ static dproc_t D;
 static tc_t *C;
 
 typedef struct reply {
-    long result, lookups, voids, dnssec;
+    long result, lookups, voids, dnssec, ttl;
     char matched[1100], term_domain[300], why[1100], exp[1100], ar[2100], rspf[4200];
 } reply_t;
 
@@ -132,6 +141,10 @@ static void spf(const char *ip, const char *mailfrom, const char *helo, reply_t 
     r->lookups = tc_u32(C, PC_T_SPF_LOOKUPS);
     r->voids = tc_u32(C, PC_T_SPF_VOID_LOOKUPS);
     r->dnssec = tc_u8(C, PC_T_DNSSEC);
+    r->ttl = tc_u32(C, PC_T_TTL);
+    /* the TTL is always there, and always the last field */
+    assert_true(C->msg.ntlv > 0);
+    assert_int_equal(C->msg.tlv[C->msg.ntlv - 1].type, PC_T_TTL);
     tc_text(C, PC_T_SPF_MATCHED, r->matched, sizeof(r->matched));
     tc_text(C, PC_T_SPF_TERM_DOMAIN, r->term_domain, sizeof(r->term_domain));
     tc_text(C, PC_T_WHY, r->why, sizeof(r->why));
@@ -139,11 +152,11 @@ static void spf(const char *ip, const char *mailfrom, const char *helo, reply_t 
     tc_text(C, PC_T_AUTH_RESULTS, r->ar, sizeof(r->ar));
     tc_text(C, PC_T_RECEIVED_SPF, r->rspf, sizeof(r->rspf));
     tc_close(C);
-    printf("  %-22s %-26s %-9s lookups %ld voids %ld dnssec %ld '%s' %s%s%s\n", ip,
+    printf("  %-22s %-26s %-9s lookups %ld voids %ld dnssec %ld ttl %ld '%s' %s%s%s\n", ip,
            mailfrom != NULL ? mailfrom : "(helo)", names[r->result >= 1 && r->result <= 7 ?
                                                          r->result : 0],
-           r->lookups, r->voids, r->dnssec, r->matched, r->why, r->exp[0] ? "exp: " : "",
-           r->exp);
+           r->lookups, r->voids, r->dnssec, r->ttl, r->matched, r->why,
+           r->exp[0] ? "exp: " : "", r->exp);
 }
 
 static int setup(void **state)
@@ -360,6 +373,57 @@ static void test_helo_and_null_sender(void **state)
                         "identity=mailfrom");
 }
 
+static void test_ttl(void **state)
+{
+    reply_t r, again;
+    (void)state;
+
+    /* pass after a, mx (and its exchange) and include: valid for at most the
+     * least TTL of the records used (h120.sx, 120 s) */
+    spf("192.0.2.1", "a@ttl.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_PASS);
+    assert_string_equal(r.matched, "include:v4.sx");
+    assert_int_equal(r.lookups, 3);
+    assert_true(r.ttl > 0);
+    assert_true(r.ttl <= 120);
+    /* asked again, every answer from the cache: the TTL has not grown */
+    spf("192.0.2.1", "a@ttl.sx", "mx.client.example", &again);
+    assert_int_equal(again.result, PC_SPF_PASS);
+    assert_true(again.ttl > 0);
+    assert_true(again.ttl <= r.ttl);
+    /* an explained fail without %{t}: the records' 300 s at most */
+    spf("2001:DB8:9:0::1", "user@v6.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_FAIL);
+    assert_true(r.exp[0] != '\0');
+    assert_true(r.ttl > 0);
+    assert_true(r.ttl <= 300);
+    /* ... with %{t}, the time of the check: not to be reused */
+    spf("192.0.2.1", "a@expt.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_FAIL);
+    assert_non_null(strstr(r.exp, "192.0.2.1 was refused at "));
+    assert_int_equal(r.ttl, 0);
+    /* temperror (SERVFAIL from servfail.pcw): 0, also asked again */
+    spf("192.0.2.1", "a@tf.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_TEMPERROR);
+    assert_int_equal(r.ttl, 0);
+    spf("192.0.2.1", "a@tf.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_TEMPERROR);
+    assert_int_equal(r.ttl, 0);
+    /* a bogus include: temperror, 0; a bogus PTR name skipped under §5.5:
+     * pass, but 0 too */
+    spf("192.0.2.1", "a@chain.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_TEMPERROR);
+    assert_int_equal(r.ttl, 0);
+    spf("192.0.2.50", "a@ptrbg.sx", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_PASS);
+    assert_int_equal(r.dnssec, PC_DNSSEC_BOGUS);
+    assert_int_equal(r.ttl, 0);
+    /* no lookup at all (a single label is no SPF domain): ttl-max */
+    spf("192.0.2.1", "a@localhost", "mx.client.example", &r);
+    assert_int_equal(r.result, PC_SPF_NONE);
+    assert_int_equal(r.ttl, 86400);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_loop_and_redirects),
         cmocka_unit_test(test_dnssec_states),
         cmocka_unit_test(test_helo_and_null_sender),
+        cmocka_unit_test(test_ttl),
     };
     setvbuf(stdout, NULL, _IONBF, 0);
     return cmocka_run_group_tests(tests, setup, teardown);

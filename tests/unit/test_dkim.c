@@ -17,6 +17,7 @@
 
 #include "polcache/error.h"
 #include "dkim.h"
+#include "grammar_testutil.h"
 #include "testutil.h"
 
 /* Public keys made with openssl genrsa / genpkey for these tests only. */
@@ -84,56 +85,8 @@ static int parse(const char *s, pc_dkim_t *d)
     return pc_dkim_parse(s, strlen(s), d, NULL);
 }
 
-static int has_warning(const pc_dkim_t *d, const char *code)
-{
-    unsigned i;
-
-    for (i = 0; i < d->warnings.n; i++)
-        if (strcmp(d->warnings.w[i].code, code) == 0)
-            return 1;
-    return 0;
-}
-
-typedef struct field_probe {
-    const char *name;
-    char value[4096];
-    unsigned flags;
-    int found;
-} field_probe_t;
-
-static int probe_cb(void *arg, const char *name, const char *value,
-                    unsigned flags)
-{
-    field_probe_t *p = arg;
-
-    if (strcmp(name, p->name) == 0) {
-        snprintf(p->value, sizeof(p->value), "%s", value);
-        p->flags = flags;
-        p->found = 1;
-    }
-    return 0;
-}
-
-static const char *field(const pc_dkim_t *d, const char *name,
-                         field_probe_t *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->name = name;
-    assert_int_equal(pc_dkim_fields(d, probe_cb, p), 0);
-    assert_true(p->found);
-    return p->value;
-}
-
-static void assert_field(const pc_dkim_t *d, const char *name,
-                         const char *value, unsigned flags)
-{
-    field_probe_t *p = malloc(sizeof(*p));
-
-    assert_non_null(p);
-    assert_string_equal(field(d, name, p), value);
-    assert_int_equal(p->flags, flags);
-    free(p);
-}
+/* has_warning, field, assert_field */
+GT_RECORD_HELPERS(pc_dkim_t, pc_dkim_fields)
 
 static pc_dkim_t *new_dkim(void)
 {
@@ -155,7 +108,7 @@ static void test_args(void **state)
     assert_int_equal(pc_dkim_parse(NULL, 2, d, &e), PC_EINVAL);
     assert_int_equal(pc_dkim_parse(NULL, 0, d, &e), PC_ERECORD); /* no p= */
     assert_int_equal(pc_dkim_parse("p=", 2, d, NULL), 0);
-    assert_int_equal(pc_dkim_fields(NULL, probe_cb, NULL), PC_EINVAL);
+    assert_int_equal(pc_dkim_fields(NULL, gt_probe_cb, NULL), PC_EINVAL);
     assert_int_equal(pc_dkim_fields(d, NULL, NULL), PC_EINVAL);
     assert_string_equal(pc_dkim_reason_name(PC_DKIM_WEAK_KEY), "weak-key");
     assert_string_equal(pc_dkim_reason_name((pc_dkim_reason_t)99), "?");
@@ -447,40 +400,21 @@ static void test_limits(void **state)
     free(d);
 }
 
-typedef struct order_probe {
-    char names[128];
-    int stop_after;
-    int calls;
-} order_probe_t;
-
-static int order_cb(void *arg, const char *name, const char *value,
-                    unsigned flags)
-{
-    order_probe_t *p = arg;
-    size_t o = strlen(p->names);
-
-    (void)value;
-    (void)flags;
-    snprintf(p->names + o, sizeof(p->names) - o, "%s%s", o ? " " : "", name);
-    if (++p->calls == p->stop_after)
-        return -7;
-    return 0;
-}
-
 static void test_fields_order(void **state)
 {
     pc_dkim_t *d = new_dkim();
-    order_probe_t p;
+    gt_order_t p;
 
     (void)state;
     assert_int_equal(parse("t=s; p=; h=sha256; v=DKIM1", d), PC_ERECORD);
     assert_int_equal(parse("v=DKIM1; t=s; p=; h=sha256", d), 0);
     memset(&p, 0, sizeof(p));
-    assert_int_equal(pc_dkim_fields(d, order_cb, &p), 0);
+    assert_int_equal(pc_dkim_fields(d, gt_order_cb, &p), 0);
     assert_string_equal(p.names, "v h k n p s t");
     memset(&p, 0, sizeof(p));
     p.stop_after = 2;
-    assert_int_equal(pc_dkim_fields(d, order_cb, &p), -7);
+    p.stop_rc = -7;
+    assert_int_equal(pc_dkim_fields(d, gt_order_cb, &p), -7);
     assert_int_equal(p.calls, 2);
     assert_field(d, "n", "", PC_FIELD_DEFAULT);
     assert_field(d, "t", "s", PC_FIELD_EXPLICIT);
@@ -539,44 +473,19 @@ static const vcase_t dkim_cases[] = {
 };
 #define DKIM_NCASES (sizeof(dkim_cases) / sizeof(dkim_cases[0]))
 
-static uint32_t fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 0x811c9dc5u;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x01000193u;
-    }
-    return h;
-}
-
 /* Compare the vector's "parsed" values with ours ("p_b64" is our "p"). */
 static unsigned compare_parsed(const pc_dkim_t *d, json_t *parsed,
                                unsigned idx, unsigned *compared)
 {
-    field_probe_t *p = malloc(sizeof(*p));
+    gt_probe_t *p = malloc(sizeof(*p));
     const char *key;
-    json_t *v, *el;
+    json_t *v;
     unsigned bad = 0;
     char want[1024];
-    size_t i, o;
 
     assert_non_null(p);
     json_object_foreach(parsed, key, v) {
-        want[0] = '\0';
-        if (json_is_string(v)) {
-            snprintf(want, sizeof(want), "%s", json_string_value(v));
-        } else if (json_is_array(v)) {
-            o = 0;
-            json_array_foreach(v, i, el) {
-                int w = snprintf(want + o, sizeof(want) - o, "%s%s",
-                                 i ? ":" : "", json_string_value(el));
-                if (w < 0 || (size_t)w >= sizeof(want) - o)
-                    break;
-                o += (size_t)w;
-            }
-        }
+        gt_parsed_text(key, v, want, sizeof(want));
         field(d, strcmp(key, "p_b64") == 0 ? "p" : key, p);
         (*compared)++;
         if (strcmp(p->value, want) != 0) {
@@ -593,66 +502,37 @@ static void test_vectors(void **state)
 {
     const char *path = pc_test_conformance_file("dkim/key_vectors.json");
     pc_dkim_t *d = new_dkim();
-    json_error_t jerr;
-    json_t *root, *c;
+    json_t *root = gt_vectors_load(path, DKIM_NCASES);
+    gt_tally_t t = {0};
+    gt_vector_t c;
     size_t i;
-    unsigned agree = 0, differ = 0, unexpected = 0, compared = 0, fdiff = 0;
 
     (void)state;
-    root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
-    if (root == NULL)
-        fail_msg("%s:%d: %s", path, jerr.line, jerr.text);
-    assert_true(json_is_array(root));
-    if (json_array_size(root) != DKIM_NCASES)
-        fail_msg("%s has %zu cases, the table %zu: state our expectation for "
-                 "each", path, json_array_size(root), DKIM_NCASES);
-    json_array_foreach(root, i, c) {
-        json_t *rec = json_object_get(c, "record");
-        json_t *parsed = json_object_get(c, "parsed");
-        const char *src = json_string_value(json_object_get(c, "source_expect"));
+    for (i = 0; i < json_array_size(root); i++) {
         const vcase_t *vc = &dkim_cases[i];
-        const char *text = json_string_value(rec);
-        size_t len = json_string_length(rec);
-        int rc, src_ok;
+        int rc;
 
-        assert_non_null(text);
-        assert_non_null(src);
-        if (vc->idx != i || vc->len != len || vc->fnv != fnv1a(text, len))
-            fail_msg("case %zu changed in %s: no stated expectation", i, path);
-        rc = pc_dkim_parse(text, len, d, NULL);
+        gt_vector_get(root, i, path, vc->idx, vc->len, vc->fnv, &c);
+        rc = pc_dkim_parse(c.text, c.len, d, NULL);
         if (rc != vc->rc || (rc == 0 && (d->reason != vc->reason ||
                                          d->bits != vc->bits))) {
-            unexpected++;
+            t.unexpected++;
             printf("case %zu (%s): rc %d reason %s bits %u, expected rc %d "
                    "reason %s bits %u\n", i, vc->what, rc,
                    pc_dkim_reason_name(d->reason), d->bits, vc->rc,
                    pc_dkim_reason_name(vc->reason), vc->bits);
             continue;
         }
-        src_ok = strncmp(src, "valid", 5) == 0;
-        if (src_ok == (rc == 0)) {
-            agree++;
-            if (vc->differs != NULL)
-                fail_msg("case %zu agrees with the source but states a "
-                         "difference", i);
-        } else if (vc->differs != NULL) {
-            differ++;
-        } else {
-            unexpected++;
-            printf("case %zu (%s): source says '%s', we return %s, no reason "
-                   "stated\n", i, vc->what, src, pc_err_name(rc));
-        }
-        if (json_is_object(parsed) && rc == 0)
-            fdiff += compare_parsed(d, parsed, vc->idx, &compared);
+        gt_judge(&t, i, vc->what, c.src, strncmp(c.src, "valid", 5) == 0, rc == 0,
+                 vc->differs, "return", pc_err_name(rc));
+        if (json_is_object(c.parsed) && rc == 0)
+            t.fdiff += compare_parsed(d, c.parsed, vc->idx, &t.compared);
     }
-    printf("dkim vectors: %zu cases, %u agree with source, %u differ "
-           "(reasoned), %u unexpected; %u parsed fields compared, %u "
-           "differ\n", json_array_size(root), agree, differ, unexpected,
-           compared, fdiff);
+    gt_report("dkim", root, &t, "");
     json_decref(root);
     free(d);
-    assert_int_equal(unexpected, 0);
-    assert_int_equal(fdiff, 0);
+    assert_int_equal(t.unexpected, 0);
+    assert_int_equal(t.fdiff, 0);
 }
 
 int main(void)
@@ -672,12 +552,6 @@ int main(void)
     const struct CMUnitTest vectors[] = {
         cmocka_unit_test(test_vectors),
     };
-    int failed;
 
-    /* The vectors may be absent (exit 77, skipped): run them last and
-     * apart, so a skip never hides a failure of the hand-written cases. */
-    failed = cmocka_run_group_tests_name("dkim", tests, NULL, NULL);
-    if (failed != 0)
-        return failed;
-    return cmocka_run_group_tests_name("dkim vectors", vectors, NULL, NULL);
+    return GT_RUN_GROUPS("dkim", tests, vectors);
 }

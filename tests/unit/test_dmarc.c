@@ -16,6 +16,7 @@
 
 #include "polcache/error.h"
 #include "dmarc.h"
+#include "grammar_testutil.h"
 #include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -30,57 +31,13 @@ static int parse(const char *s, pc_dmarc_t *d)
     return pc_dmarc_parse(s, strlen(s), d, NULL);
 }
 
-static int has_warning(const pc_dmarc_t *d, const char *code)
-{
-    unsigned i;
+/* has_warning, field (the visitor's value of one field; asserts it
+ * exists), assert_field */
+GT_RECORD_HELPERS(pc_dmarc_t, pc_dmarc_fields)
 
-    for (i = 0; i < d->warnings.n; i++)
-        if (strcmp(d->warnings.w[i].code, code) == 0)
-            return 1;
-    return 0;
-}
-
-typedef struct field_probe {
-    const char *name;
-    char value[PC_DMARC_URIS_MAX * (PC_DMARC_URI_LEN + 24) + 1];
-    unsigned flags;
-    int found;
-} field_probe_t;
-
-static int probe_cb(void *arg, const char *name, const char *value,
-                    unsigned flags)
-{
-    field_probe_t *p = arg;
-
-    if (strcmp(name, p->name) == 0) {
-        snprintf(p->value, sizeof(p->value), "%s", value);
-        p->flags = flags;
-        p->found = 1;
-    }
-    return 0;
-}
-
-/* The visitor's value of one field; asserts it exists. */
-static const char *field(const pc_dmarc_t *d, const char *name,
-                         field_probe_t *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->name = name;
-    assert_int_equal(pc_dmarc_fields(d, probe_cb, p), 0);
-    assert_true(p->found);
-    return p->value;
-}
-
-static void assert_field(const pc_dmarc_t *d, const char *name,
-                         const char *value, unsigned flags)
-{
-    field_probe_t *p = malloc(sizeof(*p));
-
-    assert_non_null(p);
-    assert_string_equal(field(d, name, p), value);
-    assert_int_equal(p->flags, flags);
-    free(p);
-}
+/* The longest value the visitor gives: a full rua or ruf list. */
+_Static_assert(sizeof(((gt_probe_t *)0)->value) > PC_DMARC_URIS_MAX * (PC_DMARC_URI_LEN + 24),
+               "gt_probe_t holds every DMARC field");
 
 /* ---- arguments and the version prefix ---------------------------------- */
 
@@ -96,7 +53,7 @@ static void test_args(void **state)
     assert_int_equal(pc_dmarc_parse(NULL, 0, d, &e), PC_ENOENT);
     assert_int_equal(d->status, PC_DMARC_NOT_DMARC);
     assert_int_equal(pc_dmarc_parse("v=DMARC1; p=none", 16, d, NULL), 0);
-    assert_int_equal(pc_dmarc_fields(NULL, probe_cb, NULL), PC_EINVAL);
+    assert_int_equal(pc_dmarc_fields(NULL, gt_probe_cb, NULL), PC_EINVAL);
     assert_int_equal(pc_dmarc_fields(d, NULL, NULL), PC_EINVAL);
     assert_string_equal(pc_dmarc_policy_name((pc_dmarc_policy_t)9), "?");
     assert_string_equal(pc_dmarc_status_name((pc_dmarc_status_t)9), "?");
@@ -460,47 +417,28 @@ static void test_warnings(void **state)
     free(d);
 }
 
-typedef struct order_probe {
-    char names[256];
-    int stop_after;
-    int calls;
-} order_probe_t;
-
-static int order_cb(void *arg, const char *name, const char *value,
-                    unsigned flags)
-{
-    order_probe_t *p = arg;
-    size_t o = strlen(p->names);
-
-    (void)value;
-    (void)flags;
-    snprintf(p->names + o, sizeof(p->names) - o, "%s%s", o ? " " : "", name);
-    if (++p->calls == p->stop_after)
-        return -42;
-    return 0;
-}
-
 static void test_fields_order(void **state)
 {
     pc_dmarc_t *d = malloc(sizeof(*d));
-    order_probe_t p;
+    gt_order_t p;
 
     (void)state;
     assert_non_null(d);
     assert_int_equal(parse("v=DMARC1; ri=5; rua=mailto:a@example.org; "
                            "p=none", d), 0);
     memset(&p, 0, sizeof(p));
-    assert_int_equal(pc_dmarc_fields(d, order_cb, &p), 0);
+    assert_int_equal(pc_dmarc_fields(d, gt_order_cb, &p), 0);
     assert_string_equal(p.names, "v p sp np psd t adkim aspf fo rua ruf pct "
                         "rf ri");
     memset(&p, 0, sizeof(p));
     p.stop_after = 3;
-    assert_int_equal(pc_dmarc_fields(d, order_cb, &p), -42);
+    p.stop_rc = -42;
+    assert_int_equal(pc_dmarc_fields(d, gt_order_cb, &p), -42);
     assert_int_equal(p.calls, 3);
     /* the visitor works on a record that is not DMARC, too */
     assert_int_equal(parse("hello", d), PC_ENOENT);
     memset(&p, 0, sizeof(p));
-    assert_int_equal(pc_dmarc_fields(d, order_cb, &p), 0);
+    assert_int_equal(pc_dmarc_fields(d, gt_order_cb, &p), 0);
     free(d);
 }
 
@@ -651,18 +589,6 @@ static const vcase_t dmarc_cases[] = {
 };
 #define DMARC_NCASES (sizeof(dmarc_cases) / sizeof(dmarc_cases[0]))
 
-static uint32_t fnv1a(const char *s, size_t n)
-{
-    uint32_t h = 0x811c9dc5u;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x01000193u;
-    }
-    return h;
-}
-
 static int verdict_of(int rc, const pc_dmarc_t *d)
 {
     if (rc == PC_ENOENT)
@@ -676,7 +602,7 @@ static int verdict_of(int rc, const pc_dmarc_t *d)
 static void check_fields(const pc_dmarc_t *d, const char *spec, unsigned idx)
 {
     char buf[256], *tok, *save = NULL;
-    field_probe_t *p = malloc(sizeof(*p));
+    gt_probe_t *p = malloc(sizeof(*p));
 
     assert_non_null(p);
     snprintf(buf, sizeof(buf), "%s", spec);
@@ -693,35 +619,11 @@ static void check_fields(const pc_dmarc_t *d, const char *spec, unsigned idx)
     free(p);
 }
 
-/* A "parsed" value of the vector as text: lists joined like ours. */
-static void parsed_text(const char *key, json_t *v, char *buf, size_t cap)
-{
-    const char *sep = (strcmp(key, "rua") == 0 || strcmp(key, "ruf") == 0)
-                      ? "," : ":";
-    size_t o = 0, i;
-    json_t *el;
-
-    buf[0] = '\0';
-    if (json_is_string(v)) {
-        snprintf(buf, cap, "%s", json_string_value(v));
-    } else if (json_is_integer(v)) {
-        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, el) {
-            int w = snprintf(buf + o, cap - o, "%s%s", i ? sep : "",
-                             json_is_string(el) ? json_string_value(el) : "?");
-            if (w < 0 || (size_t)w >= cap - o)
-                break;
-            o += (size_t)w;
-        }
-    }
-}
-
 /* Compare the vector's "parsed" values with ours; returns mismatches. */
 static unsigned compare_parsed(const pc_dmarc_t *d, json_t *parsed,
                                const vcase_t *vc, unsigned *compared)
 {
-    field_probe_t *p = malloc(sizeof(*p));
+    gt_probe_t *p = malloc(sizeof(*p));
     const char *key;
     json_t *v;
     unsigned bad = 0;
@@ -729,7 +631,7 @@ static unsigned compare_parsed(const pc_dmarc_t *d, json_t *parsed,
 
     assert_non_null(p);
     json_object_foreach(parsed, key, v) {
-        parsed_text(key, v, want, sizeof(want));
+        gt_parsed_text(key, v, want, sizeof(want));
         field(d, key, p);
         (*compared)++;
         if (strcmp(p->value, want) != 0) {
@@ -752,67 +654,40 @@ static void test_vectors(void **state)
 {
     const char *path = pc_test_conformance_file("dmarc/record_vectors.json");
     pc_dmarc_t *d = malloc(sizeof(*d));
-    json_error_t jerr;
-    json_t *root, *c;
+    json_t *root;
+    gt_tally_t t = {0};
+    gt_vector_t c;
     size_t i;
-    unsigned agree = 0, differ = 0, unexpected = 0, compared = 0, fdiff = 0;
 
     (void)state;
     assert_non_null(d);
-    root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
-    if (root == NULL)
-        fail_msg("%s:%d: %s", path, jerr.line, jerr.text);
-    assert_true(json_is_array(root));
-    if (json_array_size(root) != DMARC_NCASES)
-        fail_msg("%s has %zu cases, the table %zu: state our expectation for "
-                 "each", path, json_array_size(root), DMARC_NCASES);
-    json_array_foreach(root, i, c) {
-        json_t *rec = json_object_get(c, "record");
-        json_t *parsed = json_object_get(c, "parsed");
-        const char *src = json_string_value(json_object_get(c, "source_expect"));
+    root = gt_vectors_load(path, DMARC_NCASES);
+    for (i = 0; i < json_array_size(root); i++) {
         const vcase_t *vc = &dmarc_cases[i];
-        const char *text = json_string_value(rec);
-        size_t len = json_string_length(rec);
         int rc, v, src_ok, ours_ok;
 
-        assert_non_null(text);
-        assert_non_null(src);
-        if (vc->idx != i || vc->len != len || vc->fnv != fnv1a(text, len))
-            fail_msg("case %zu changed in %s: no stated expectation", i, path);
-        rc = pc_dmarc_parse(text, len, d, NULL);
+        gt_vector_get(root, i, path, vc->idx, vc->len, vc->fnv, &c);
+        rc = pc_dmarc_parse(c.text, c.len, d, NULL);
         v = verdict_of(rc, d);
         if (v != vc->verdict) {
-            unexpected++;
+            t.unexpected++;
             printf("case %zu (%s): verdict %d, expected %d\n", i, vc->what,
                    v, vc->verdict);
             continue;
         }
         if (vc->fields != NULL)
             check_fields(d, vc->fields, vc->idx);
-        src_ok = strcmp(src, "valid") == 0 || strcmp(src, "OKAY") == 0;
+        src_ok = strcmp(c.src, "valid") == 0 || strcmp(c.src, "OKAY") == 0;
         ours_ok = rc == 0;
-        if (src_ok == ours_ok) {
-            agree++;
-            if (vc->differs != NULL)
-                fail_msg("case %zu agrees with the source but states a "
-                         "difference", i);
-        } else if (vc->differs != NULL) {
-            differ++;
-        } else {
-            unexpected++;
-            printf("case %zu (%s): source says '%s', we say %s, no reason "
-                   "stated\n", i, vc->what, src, ours_ok ? "usable" : "not");
-        }
-        if (json_is_object(parsed) && ours_ok)
-            fdiff += compare_parsed(d, parsed, vc, &compared);
+        gt_judge(&t, i, vc->what, c.src, src_ok, ours_ok, vc->differs, "say",
+                 ours_ok ? "usable" : "not");
+        if (json_is_object(c.parsed) && ours_ok)
+            t.fdiff += compare_parsed(d, c.parsed, vc, &t.compared);
     }
-    printf("dmarc vectors: %zu cases, %u agree with source, %u differ "
-           "(reasoned), %u unexpected; %u parsed fields compared, %u differ "
-           "(reasoned)\n", json_array_size(root), agree, differ, unexpected,
-           compared, fdiff);
+    gt_report("dmarc", root, &t, " (reasoned)");
     json_decref(root);
     free(d);
-    assert_int_equal(unexpected, 0);
+    assert_int_equal(t.unexpected, 0);
 }
 
 int main(void)
@@ -833,12 +708,6 @@ int main(void)
     const struct CMUnitTest vectors[] = {
         cmocka_unit_test(test_vectors),
     };
-    int failed;
 
-    /* The vectors may be absent (exit 77, skipped): run them last and
-     * apart, so a skip never hides a failure of the hand-written cases. */
-    failed = cmocka_run_group_tests_name("dmarc", tests, NULL, NULL);
-    if (failed != 0)
-        return failed;
-    return cmocka_run_group_tests_name("dmarc vectors", vectors, NULL, NULL);
+    return GT_RUN_GROUPS("dmarc", tests, vectors);
 }

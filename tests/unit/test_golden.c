@@ -101,6 +101,7 @@ static void b_spf_check_rep(pc_wbuf_t *b)
     pc_wbuf_u32(b, PC_T_SPF_VOID_LOOKUPS, 0);
     pc_wbuf_u8(b, PC_T_CACHE, PC_CACHE_HIT);
     pc_wbuf_u8(b, PC_T_DNSSEC, PC_DNSSEC_SECURE);
+    pc_wbuf_u32(b, PC_T_TTL, 3600);
 }
 
 static void b_spf_check_rep_temperror(pc_wbuf_t *b)
@@ -115,6 +116,7 @@ static void b_spf_check_rep_temperror(pc_wbuf_t *b)
                 "DNS failure: upstream timeout");
     pc_wbuf_u8(b, PC_T_CACHE, PC_CACHE_MISS);
     pc_wbuf_u8(b, PC_T_DNSSEC, PC_DNSSEC_SECURE);
+    pc_wbuf_u32(b, PC_T_TTL, 0);
 }
 
 static void b_spf_check_rep_explained(pc_wbuf_t *b)
@@ -136,6 +138,7 @@ static void b_spf_check_rep_explained(pc_wbuf_t *b)
                 "not designate 192.0.2.9 as permitted sender) receiver=mx.example.net; "
                 "client-ip=192.0.2.9; envelope-from=\"user@example.org\"; helo=mx.example.org; "
                 "identity=mailfrom; mechanism=-all");
+    pc_wbuf_u32(b, PC_T_TTL, 300);
 }
 
 static void b_dmarc_eval_req(pc_wbuf_t *b)
