@@ -142,10 +142,8 @@ err:
  */
 void pcc_fork_check(pc_client_t *c)
 {
-    pid_t me;
-
-    if (!c->forked && c->pid == (me = getpid()))
-        return;
+    if (!c->forked)
+        return; /* set by the atfork child handler (no getpid() per call) */
     close_fd(&c->sock);
     close_fd(&c->timerfd);
     close_fd(&c->notifyfd);
@@ -246,6 +244,7 @@ void pc_client_destroy(pc_client_t *c)
     close_fd(&c->epfd);
     pthread_mutex_unlock(&c->mu);
     pthread_mutex_destroy(&c->mu);
+    pcc_acache_free(c->ac);
     pc_wbuf_free(&c->out);
     free(c->heap);
     free(c->in);

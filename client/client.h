@@ -81,6 +81,11 @@ struct pcc_req {
     pc_eval_cb eval_cb;     /* async: a DMARC evaluation */
     void *arg;
     pthread_cond_t cond;    /* sync: signalled on completion */
+    uint8_t *key;           /* answer cache: the question, when its answer
+                               may be kept (acache.c); NULL otherwise */
+    size_t key_len;
+    uint64_t key_hash;
+    uint64_t key_epoch;     /* the epoch page before the request was sent */
     pcc_req_t *hnext;        /* hash chain */
     pcc_req_t *next, *prev;  /* the done list (async) or the waiters (sync) */
 };
@@ -124,6 +129,7 @@ struct pc_client {
     pcc_reqlist_t waiters;  /* sync requests whose threads are in a call */
     size_t pending_async;   /* async accepted, callback not yet called */
     pcc_req_t *reader;      /* the sync request whose thread reads in poll */
+    struct pcc_acache *ac;  /* the answer cache, NULL when off */
     pc_client_t *reg_next, *reg_prev; /* the atfork registry (its own lock) */
 };
 
@@ -208,6 +214,21 @@ int pcc_eval_spec(const pc_eval_query_t *q, pcc_reqspec_t *spec);
 int pcc_reply_decode(uint8_t req_type, const pc_msg_t *m, pcc_reply_t *out);
 /* Free what a reply holds and zero it. */
 void pcc_reply_clear(pcc_reply_t *r);
+
+/* ---- acache.c ---- */
+typedef struct pcc_acache pcc_acache_t;
+/*
+ * Before r is sent: if the answer cache holds a valid answer to spec,
+ * decode it into *reply and return 1. Otherwise return 0 (r goes to the
+ * daemon; r->key is set when its answer may be kept) or PC_E*. With r
+ * NULL it only looks: a miss is neither counted nor prepared.
+ */
+int pcc_acache_try(pc_client_t *c, pcc_req_t *r, const pcc_reqspec_t *spec,
+                   pcc_reply_t *reply);
+/* The reply frame to r arrived and decoded into m: keep it if allowed. */
+void pcc_acache_store(pc_client_t *c, const pcc_req_t *r, const pc_msg_t *m,
+                      const uint8_t *frame, size_t len);
+void pcc_acache_free(pcc_acache_t *a);
 
 /* ---- sync.c ---- */
 /* Run one blocking request to completion; on 0, *reply holds the answer. */

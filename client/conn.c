@@ -176,6 +176,8 @@ static void dispatch(pc_client_t *c, const uint8_t *frame, size_t len)
     memset(&reply, 0, sizeof(reply));
     if (rc == 0)
         rc = pcc_reply_decode(r->type, m, &reply);
+    if (rc == 0)
+        pcc_acache_store(c, r, m, frame, len);
     pcc_req_finish(c, r, rc, rc == 0 ? &reply : NULL);
 }
 

@@ -176,9 +176,28 @@ void pcc_req_free(pcc_req_t *r, int destroy_cond)
     if (r == NULL)
         return;
     pcc_reply_clear(&r->reply);
+    free(r->key);
     if (r->mode == PCC_MODE_SYNC && destroy_cond)
         pthread_cond_destroy(&r->cond);
     free(r);
+}
+
+static void notify(int fd);
+
+/* r was answered from the answer cache (its reply is set): complete it
+ * without the daemon, as pcc_req_finish would. */
+static int complete_local(pc_client_t *c, pcc_req_t *r)
+{
+    r->err = 0;
+    r->done = 1;
+    if (r->mode == PCC_MODE_ASYNC) {
+        r->id = pcc_req_alloc_id(c);
+        c->pending_async++;
+        pcc_list_push(&c->done, r);
+        if (c->done.n == 1 && c->notifyfd >= 0)
+            notify(c->notifyfd);
+    }
+    return 0;
 }
 
 int pcc_req_submit(pc_client_t *c, pcc_req_t *r, const pcc_reqspec_t *spec, unsigned timeout_ms)
@@ -190,6 +209,8 @@ int pcc_req_submit(pc_client_t *c, pcc_req_t *r, const pcc_reqspec_t *spec, unsi
         return rc;
     if (c->closing)
         return PC_ESTATE;
+    if ((rc = pcc_acache_try(c, r, spec, &r->reply)) != 0)
+        return rc < 0 ? rc : complete_local(c, r);
     if (c->epfd < 0 || c->timerfd < 0)
         return PC_EBUSY;
     if (c->ninflight >= c->max_inflight)

@@ -107,6 +107,11 @@ int pcc_sync_call(pc_client_t *c, const pcc_reqspec_t *spec, unsigned timeout_ms
     memset(reply, 0, sizeof(*reply));
     if (c == NULL)
         return PC_EINVAL;
+    pcc_lock(c); /* an answer kept in memory needs no request */
+    rc = pcc_acache_try(c, NULL, spec, reply);
+    pcc_unlock(c);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     r = pcc_req_new(PCC_MODE_SYNC);
     if (r == NULL)
         return PC_ENOMEM;

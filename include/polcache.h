@@ -124,6 +124,47 @@ PC_EXPORT int pc_client_set_timeout(pc_client_t *c, unsigned timeout_ms);
 PC_EXPORT int pc_client_set_limits(pc_client_t *c, unsigned max_inflight,
                                    size_t max_queued);
 
+/* The most answers one context may keep (pc_client_set_answer_cache). */
+#define PC_ANSWER_CACHE_MAX (1u << 20)
+
+/*
+ * pc_client_set_answer_cache - keep answers in this context's memory and
+ * answer the same question again from there, without a round trip to
+ * polcached. Off by default. Kept: SPF checks (pc_client_spf_check),
+ * DMARC evaluations (pc_client_eval) and record requests without
+ * discovery and without PC_QUERY_NOCACHE, blocking or not. An answer is
+ * used again only for the very same question, only within the TTL
+ * polcached gave it (for a check or an evaluation the least freshness
+ * left among the DNS answers it used; never a temperror, an answer that
+ * used stale or bogus data, a random pct draw, or a %{t} explanation)
+ * and at most max_age_s seconds (0: no bound but the TTL), and only while
+ * polcached's epoch page (PATH.epoch beside its socket) shows no flush,
+ * reload or restart since the question was sent. Without that page
+ * (older daemon, no permission to read it) nothing is kept. A result from
+ * memory has cache PC_CACHE_HIT (where it was PC_CACHE_MISS) and its
+ * remaining ttl. At most max_entries answers (least recently used go
+ * first); 0 turns the cache off and frees what it held.
+ * Returns 0, or PC_EINVAL (c NULL, max_entries over PC_ANSWER_CACHE_MAX),
+ * PC_ENOMEM.
+ */
+PC_EXPORT int pc_client_set_answer_cache(pc_client_t *c, size_t max_entries,
+                                         unsigned max_age_s);
+
+/* What the answer cache did (pc_client_answer_cache_stats). */
+typedef struct pc_answer_cache_stats {
+    uint64_t hits;     /* questions answered from memory */
+    uint64_t misses;   /* questions that could be kept but went to polcached */
+    uint64_t stored;   /* answers kept */
+    uint64_t dropped;  /* answers found expired or from an older epoch */
+    uint64_t evicted;  /* answers dropped for room */
+    size_t entries;    /* answers held now */
+    int active;        /* 1 if polcached's epoch page is mapped */
+} pc_answer_cache_stats_t;
+
+/* pc_client_answer_cache_stats - fill *out (all 0 when the cache is off).
+ * Returns 0 or PC_EINVAL (c or out NULL). */
+PC_EXPORT int pc_client_answer_cache_stats(pc_client_t *c, pc_answer_cache_stats_t *out);
+
 /* ---------------------------------------------------------------- results */
 
 /* Flags of a query (pc_query_t.flags). */

@@ -19,7 +19,7 @@ cmake -S "$src/tests/client/tsan" -B "$dir" -DCMAKE_C_COMPILER="$cc" \
 cmake --build "$dir" -j "${PC_JOBS:-2}" >"$dir/build.log" 2>&1 || { cat "$dir/build.log"; exit 1; }
 # halt at the first report; a report fails the test through the exit code
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
-for t in api threads fork; do
+for t in api threads fork acache; do
   start=$(date +%s)
   "$dir/test_client_$t" || { echo "FAIL: test_client_$t under TSan"; exit 1; }
   echo "test_client_$t under TSan: ok ($(($(date +%s) - start)) s)"

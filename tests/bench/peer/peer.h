@@ -46,6 +46,9 @@ typedef struct peer_opts {
                               else SPF_dns_cache_new(..., bits) over it */
     const char *psl;       /* odmarc: the public suffix list file */
     const char *ns;        /* odmarc: nsaddr_list[0], IPv4 (port 53) */
+    unsigned answer_cache; /* pc: libpolcache's answer cache, entries per
+                              context (0: off, every question goes to
+                              polcached) */
 } peer_opts_t;
 
 /*
@@ -62,7 +65,9 @@ typedef struct peer_engine {
     void (*thread_close)(void *state);
     void (*close)(void *shared);
     /* A server counter (polcached's STATS, e.g. "upstream.queries"), or
-     * -1; NULL for engines without one. */
+     * for polcached also "answer_cache.hits" / "answer_cache.misses"
+     * (summed over the client states closed so far), or -1; NULL for
+     * engines without one. */
     long long (*counter)(void *shared, const char *name);
 } peer_engine_t;
 

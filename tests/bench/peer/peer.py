@@ -54,8 +54,14 @@ sys.path.insert(0, HERE)
 import workload  # noqa: E402
 
 # (key, label, task, engine args, whose CPU): the configurations compared.
+# "-ac": libpolcache's answer cache on (pc_client_set_answer_cache, 4096
+# answers per context): a repeated question is answered from the client
+# process's memory while polcached's TTL and epoch page allow.
+AC = ["--answer-cache", "4096"]
 SPF_CONFIGS = [
     ("pc", "polcached", "spf", ["--engine", "pc", "--sock", "{psl}"], "pc"),
+    ("pc-ac", "polcached + answer cache", "spf", ["--engine", "pc", "--sock", "{psl}"] + AC,
+     "pc"),
     ("spf2-nocache", "libspf2, no cache", "spf", ["--engine", "spf2", "--spf2-cache", "0"], "ub"),
     ("spf2-cache8", "libspf2, SPF_DNS_CACHE (2^8)", "spf",
      ["--engine", "spf2", "--spf2-cache", "8"], "ub"),
@@ -64,6 +70,8 @@ SPF_CONFIGS = [
 ]
 DMARC_CONFIGS = [
     ("pc-psl", "polcached (psl)", "dmarc", ["--engine", "pc", "--sock", "{psl}"], "pc"),
+    ("pc-psl-ac", "polcached (psl) + answer cache", "dmarc",
+     ["--engine", "pc", "--sock", "{psl}"] + AC, "pc"),
     ("pc-tw", "polcached (tree walk)", "dmarc", ["--engine", "pc", "--sock", "{tw}"], "pctw"),
     ("od-nocache", "libopendmarc + libspf2, no cache", "dmarc",
      ["--engine", "odmarc", "--spf2-cache", "0"], "ub"),
@@ -314,11 +322,13 @@ class Session:
         r.update(key=key, exit=p.returncode, load=os.getloadavg()[0])
         self.results.append(r)
         log("%-14s %-5s %2d clients %8.0f/s  p50 %7.1f  p99 %8.1f us  cpu %6.1f us/eval "
-            "(client %.2f s, server %.2f s)  wrong %d failed %d%s" % (
+            "(client %.2f s, server %.2f s)  wrong %d failed %d%s%s" % (
                 key, task, clients, r["rps"], r["p50_us"], r["p99_us"], r["cpu_us_per_eval"],
                 r["client_cpu_s"], r["server_cpu_s"], r["wrong"], r["failed"],
                 "" if r["upstream_queries"] < 0 else "  upstream %d misses %d" % (
-                    r["upstream_queries"], r["cache_misses"])))
+                    r["upstream_queries"], r["cache_misses"]),
+                "" if r.get("answer_cache_hits", -1) <= 0 else "  answer cache %d hits %d misses" % (
+                    r["answer_cache_hits"], r["answer_cache_misses"])))
         return r
 
 
@@ -333,18 +343,19 @@ def ratio_fmt(x):
     return ("%.0fx" if x >= 10 else "%.1fx" if x >= 1 else "%.2fx") % x
 
 
-def table(results, configs, pc_key, clients_list):
-    """Markdown rows: polcached against each peer configuration."""
-    out = ["| clients | peer | polcached /s | p50 / p99 µs | peer /s | p50 / p99 µs "
+def table(results, configs, pc_keys, clients_list):
+    """Markdown rows: each polcached set-up against each peer configuration."""
+    out = ["| clients | polcached | peer | polcached /s | p50 / p99 µs | peer /s | p50 / p99 µs "
            "| ratio /s | ratio p50 | CPU µs/eval pc / peer |",
-           "|--:|---|--:|--:|--:|--:|--:|--:|--:|"]
+           "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    names = {c[0]: c[1] for c in configs}
 
     def rows(key, n):
         return [r for r in results if r["key"] == key and r["clients"] == n]
 
     for n in clients_list:
-        pc = rows(pc_key, n)
-        for cfg in configs:
+        for pc_key, cfg in [(k, c) for k in pc_keys for c in configs]:
+            pc = rows(pc_key, n)
             if cfg[0].startswith("pc"):
                 continue
             pe = rows(cfg[0], n)
@@ -352,9 +363,10 @@ def table(results, configs, pc_key, clients_list):
                 continue
             ratio = [a["rps"] / b["rps"] for a, b in zip(pc, pe) if b["rps"] > 0]
             lat = [b["p50_us"] / a["p50_us"] for a, b in zip(pc, pe) if a["p50_us"] > 0]
-            out.append("| %d | %s | %s | %.0f / %.0f | %s | %.0f / %.0f | %s | %s | "
-                       "%.0f / %.0f |" % (
-                           n, cfg[1], "{:,.0f}".format(med([r["rps"] for r in pc])),
+            out.append("| %d | %s | %s | %s | %.1f / %.0f | %s | %.1f / %.0f | %s | %s | "
+                       "%.1f / %.1f |" % (
+                           n, names[pc_key], cfg[1],
+                           "{:,.0f}".format(med([r["rps"] for r in pc])),
                            med([r["p50_us"] for r in pc]), med([r["p99_us"] for r in pc]),
                            "{:,.0f}".format(med([r["rps"] for r in pe])),
                            med([r["p50_us"] for r in pe]), med([r["p99_us"] for r in pe]),
@@ -394,7 +406,7 @@ def inside(a):
         dm_agreed, dm_bad, dm_edge, _ = s.compare(psl_cfgs, ("main",))
         s.report_verdicts("DMARC, RFC 7489 (polcached dmarc-mode psl)", psl_cfgs, dm_agreed,
                           dm_bad, dm_edge)
-        tw_agreed, tw_bad, tw_edge, _ = s.compare([DMARC_CONFIGS[1]], ("main",))
+        tw_agreed, tw_bad, tw_edge, _ = s.compare([c for c in DMARC_CONFIGS if c[0] == "pc-tw"], ("main",))
         diff = [mid for mid, v in tw_agreed.items() if dm_agreed.get(mid) not in (None, v)]
         print("\n### RFC 9989 tree walk (reported separately)\n\n%d main messages; polcached "
               "tree walk gives the same verdict as RFC 7489 mode on %d, differs on %d%s; "
@@ -419,6 +431,15 @@ def inside(a):
                     log("FAIL %s: %d wrong, %d failed, %d measured" % (
                         cfg[0], r["wrong"], r["failed"], r["requests"]))
                     rc = 1
+                if cfg[0].endswith("-ac") and (
+                        r["answer_cache_hits"] <= 0 or
+                        r["answer_cache_misses"] > (r["clients"] + 1) * r["messages"]):
+                    # each context (the warm pass's and every client's) may
+                    # miss each question once; every repeat must be a hit
+                    log("FAIL %s: answer cache %d hits, %d misses for %d contexts x %d "
+                        "messages" % (cfg[0], r["answer_cache_hits"], r["answer_cache_misses"],
+                                      r["clients"] + 1, r["messages"]))
+                    rc = 1
             log("quick: verdicts agree%s" % ("" if rc else ", timed passes clean"))
             return rc
         for rnd in range(a.runs):
@@ -436,9 +457,9 @@ def inside(a):
                   meta["date"], os.cpu_count(), meta["load_start"], meta["load_end"], a.runs,
                   a.duration, a.warmup, "tests/bench/peer/peer.py " + " ".join(sys.argv[1:])))
         print("#### SPF checks/s (same %d messages, warm)\n" % len(spf_agreed))
-        print(table(s.results, SPF_CONFIGS, "pc", (1, 8)))
+        print(table(s.results, SPF_CONFIGS, ("pc", "pc-ac"), (1, 8)))
         print("\n#### DMARC evaluations/s, RFC 7489 (same %d messages, warm)\n" % len(dm_agreed))
-        print(table(s.results, DMARC_CONFIGS, "pc-psl", (1, 8)))
+        print(table(s.results, DMARC_CONFIGS, ("pc-psl", "pc-psl-ac"), (1, 8)))
         print("\n#### polcached, RFC 9989 tree walk\n")
         print(tw_table(s.results, (1, 8)))
         pcr = [r for r in s.results if r["upstream_queries"] >= 0]

@@ -3,7 +3,8 @@
  * it: libpolcache's blocking pc_client_spf_check() for an SPF check and
  * pc_client_eval() for a DMARC evaluation (polcached runs SPF itself from
  * the client address, MAIL FROM and HELO). One context, that is one
- * connection, per client thread.
+ * connection, per client thread; with --answer-cache each context keeps
+ * answers in its own memory (pc_client_set_answer_cache).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,10 +17,12 @@
 typedef struct pc_shared {
     peer_task_t task;
     char sock[108];
+    unsigned answer_cache;
+    uint64_t ac_hits, ac_misses; /* atomic: from closed client states */
 } pc_shared_t;
 
 typedef struct pc_thread {
-    const pc_shared_t *sh;
+    pc_shared_t *sh;
     pc_client_t *c;
 } pc_thread_t;
 
@@ -34,6 +37,7 @@ static int pc_open(const peer_opts_t *o, void **shared)
     if ((sh = calloc(1, sizeof(*sh))) == NULL)
         return -1;
     sh->task = o->task;
+    sh->answer_cache = o->answer_cache;
     strcpy(sh->sock, o->sock);
     *shared = sh;
     return 0;
@@ -48,7 +52,8 @@ static int pc_thread_open(void *shared, void **state)
         return -1;
     t->sh = shared;
     if ((rc = pc_client_create(&t->c, t->sh->sock)) != 0 ||
-        (rc = pc_client_ping(t->c, 0, NULL)) != 0) {
+        (rc = pc_client_ping(t->c, 0, NULL)) != 0 ||
+        (rc = pc_client_set_answer_cache(t->c, t->sh->answer_cache, 0)) != 0) {
         fprintf(stderr, "peerbench: polcached at %s: %s\n", t->sh->sock, pc_strerror(rc));
         pc_client_destroy(t->c);
         free(t);
@@ -134,8 +139,13 @@ static int pc_eval(void *state, const peer_msg_t *m, char *verdict, size_t cap)
 static void pc_thread_close(void *state)
 {
     pc_thread_t *t = state;
+    pc_answer_cache_stats_t st;
 
     if (t != NULL) {
+        if (pc_client_answer_cache_stats(t->c, &st) == 0) {
+            __atomic_fetch_add(&t->sh->ac_hits, st.hits, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&t->sh->ac_misses, st.misses, __ATOMIC_RELAXED);
+        }
         pc_client_destroy(t->c);
         free(t);
     }
@@ -154,6 +164,10 @@ static long long pc_counter(void *shared, const char *name)
     uint64_t v = 0;
     long long out = -1;
 
+    if (strcmp(name, "answer_cache.hits") == 0)
+        return (long long)__atomic_load_n(&sh->ac_hits, __ATOMIC_RELAXED);
+    if (strcmp(name, "answer_cache.misses") == 0)
+        return (long long)__atomic_load_n(&sh->ac_misses, __ATOMIC_RELAXED);
     if (pc_client_create(&c, sh->sock) == 0 && pc_client_stats(c, 0, &st) == 0 &&
         pc_stats_get(st, name, &v) == 0)
         out = (long long)v;

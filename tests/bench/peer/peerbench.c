@@ -7,7 +7,8 @@
  * line: evaluations/s, latency percentiles, wrong verdicts, CPU.
  *
  *   peerbench --engine pc|spf2|odmarc --task spf|dmarc --msgs FILE [--set SET]
- *             [--sock PATH] [--spf2-cache BITS] [--psl FILE] [--ns ADDR]
+ *             [--sock PATH] [--answer-cache N] [--spf2-cache BITS] [--psl FILE]
+ *             [--ns ADDR]
  *             (--verdicts | [-c CLIENTS] [--warmup S] [--duration S]
  *              [--pid PID]... [--label TEXT])
  *
@@ -178,7 +179,7 @@ static int timed(run_t *r, const opts_t *o, const char *engine, const char *task
     worker_t *w = calloc(r->clients, sizeof(*w));
     char verdict[PEER_VERDICT_MAX];
     double srv0 = 0, srv1 = 0, self0, self1, secs;
-    long long up0 = -1, up1 = -1, miss0 = -1, miss1 = -1;
+    long long up0 = -1, up1 = -1, miss0 = -1, miss1 = -1, ac_hits = -1, ac_misses = -1;
     uint64_t t0, t1, measured = 0, done = 0, failed = 0, wrong = 0;
     void *st;
 
@@ -228,6 +229,10 @@ static int timed(run_t *r, const opts_t *o, const char *engine, const char *task
         r->eng->thread_close(w[i].state);
     }
     free(w);
+    if (r->eng->counter != NULL) { /* the client states are closed now */
+        ac_hits = r->eng->counter(r->shared, "answer_cache.hits");
+        ac_misses = r->eng->counter(r->shared, "answer_cache.misses");
+    }
     secs = (double)(t1 - t0) / 1e9;
     printf("{\"label\":\"%s\",\"engine\":\"%s\",\"task\":\"%s\",\"clients\":%u,\"messages\":%zu,"
            "\"seconds\":%.3f,\"requests\":%llu,\"rps\":%.0f,",
@@ -240,11 +245,13 @@ static int timed(run_t *r, const opts_t *o, const char *engine, const char *task
            (double)h.max_ns / 1e3, h.count ? (double)h.sum_ns / (double)h.count / 1e3 : 0.0);
     printf("\"evaluations\":%llu,\"failed\":%llu,\"wrong\":%llu,\"errors\":%llu,"
            "\"client_cpu_s\":%.2f,\"server_cpu_s\":%.2f,\"cpu_us_per_eval\":%.1f,"
-           "\"upstream_queries\":%lld,\"cache_misses\":%lld}\n",
+           "\"upstream_queries\":%lld,\"cache_misses\":%lld,"
+           "\"answer_cache_hits\":%lld,\"answer_cache_misses\":%lld}\n",
            (unsigned long long)done, (unsigned long long)failed, (unsigned long long)wrong,
            (unsigned long long)(failed + wrong), self1 - self0, srv1 - srv0,
            measured ? (self1 - self0 + srv1 - srv0) * 1e6 / (double)measured : -1.0,
-           up0 >= 0 && up1 >= 0 ? up1 - up0 : -1, miss0 >= 0 && miss1 >= 0 ? miss1 - miss0 : -1);
+           up0 >= 0 && up1 >= 0 ? up1 - up0 : -1, miss0 >= 0 && miss1 >= 0 ? miss1 - miss0 : -1,
+           ac_hits, ac_misses);
     fflush(stdout);
     return failed || wrong ? 1 : 0;
 }
@@ -253,7 +260,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: peerbench --engine pc|spf2|odmarc --task spf|dmarc --msgs FILE [--set SET]\n"
-            "       [--sock PATH] [--spf2-cache BITS] [--psl FILE] [--ns ADDR]\n"
+            "       [--sock PATH] [--answer-cache N] [--spf2-cache BITS] [--psl FILE] "
+            "[--ns ADDR]\n"
             "       (--verdicts | [-c CLIENTS] [--warmup S] [--duration S] [--pid PID]... "
             "[--label TEXT])\n");
     exit(2);
@@ -265,9 +273,10 @@ int main(int argc, char **argv)
         {"engine", 1, 0, 'e'}, {"task", 1, 0, 'k'}, {"msgs", 1, 0, 'm'}, {"set", 1, 0, 'S'},
         {"sock", 1, 0, 's'}, {"spf2-cache", 1, 0, 'C'}, {"psl", 1, 0, 'P'}, {"ns", 1, 0, 'n'},
         {"verdicts", 0, 0, 'v'}, {"clients", 1, 0, 'c'}, {"warmup", 1, 0, 'w'},
-        {"duration", 1, 0, 'd'}, {"pid", 1, 0, 'p'}, {"label", 1, 0, 'l'}, {0, 0, 0, 0}};
+        {"duration", 1, 0, 'd'}, {"pid", 1, 0, 'p'}, {"label", 1, 0, 'l'},
+        {"answer-cache", 1, 0, 'A'}, {0, 0, 0, 0}};
     static run_t run;
-    peer_opts_t po = {PEER_SPF, NULL, 0, NULL, NULL};
+    peer_opts_t po = {PEER_SPF, NULL, 0, NULL, NULL, 0};
     opts_t o = {"", 0.5, 3, {0}, 0};
     const char *engine = NULL, *task = NULL, *msgs = NULL, *set = NULL;
     int ch, verdicts = 0, rc;
@@ -281,6 +290,7 @@ int main(int argc, char **argv)
         case 'S': set = optarg; break;
         case 's': po.sock = optarg; break;
         case 'C': po.spf2_cache_bits = atoi(optarg); break;
+        case 'A': po.answer_cache = (unsigned)atoi(optarg); break;
         case 'P': po.psl = optarg; break;
         case 'n': po.ns = optarg; break;
         case 'v': verdicts = 1; break;
