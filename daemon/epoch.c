@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "epoch.h"
@@ -63,10 +64,14 @@ int pc_epoch_open(pc_epoch_t **out, const char *sock_path, unsigned sock_mode, g
     }
     e->fd = fd;
     cur = pc_epoch_read(e->page);
-    if (cur == 0) { /* new, or not ours: start over */
+    if (cur == 0) { /* new, or not ours: start over from the clock, so a
+                     * page made again does not repeat an older one's values */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
         memset(e->page, 0, sizeof(*e->page));
         memcpy(e->page->magic, PC_EPOCH_MAGIC, sizeof(e->page->magic));
         e->page->version = PC_EPOCH_VERSION;
+        e->page->epoch = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     }
     pc_epoch_bump(e);
     *out = e;

@@ -13,7 +13,8 @@ typedef struct pc_epoch pc_epoch_t;
 /*
  * pc_epoch_open - open (creating if needed) SOCKET_PATH PC_EPOCH_SUFFIX,
  * give it mode (sock_mode & 0444) | 0200 and group gid (unless
- * (gid_t)-1), map it, and bump its counter (a fresh file starts at 1).
+ * (gid_t)-1), map it, and bump its counter (a fresh file starts from the
+ * wall clock in nanoseconds).
  * Never follows a symbolic link and never replaces an existing file.
  * Returns 0 and *out, or PC_ETOOBIG, PC_ENOMEM, PC_ESTATE (the path is not
  * a regular file), or the errno translation of what failed; *out is NULL

@@ -242,7 +242,7 @@ def table(res, meta):
         big = [r for r in res if r["label"] == "big-8x32"]
         out.append("")
         out.append("Cached lookups across the %s names, 8 x 32, round by round (the first hit "
-                   "of an entry in a new minute rewrites its access stamp in LMDB): %s." % (
+                   "of an entry whose stamp is new or 4 minutes old rewrites it in LMDB): %s." % (
                        fmt(meta["fill"]), ", ".join(
                            "%s/s (%.0f%% of hits rewrote a stamp)" % (
                                fmt(r["rps"]), 100.0 * r.get("touches", 0) / max(1, r["completed"]))
