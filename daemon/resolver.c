@@ -4,10 +4,14 @@
  * query for our own timeout, and context replacement for flushes. The one
  * place where libunbound's error codes are translated.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unbound.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "polcache/error.h"
@@ -155,11 +159,97 @@ static int has_anchor(struct ub_ctx *ctx)
     return 0;
 }
 
+/* A trust anchor file that libunbound would only open at its first query:
+ * every file it was given (by the unbound config, by us, or the default)
+ * must be a readable regular file now. 0, or PC_ECONFIG with why. */
+static int check_anchor_files(struct ub_ctx *ctx, char *why, size_t cap)
+{
+    static const char *const opts[] = {"trust-anchor-file", "auto-trust-anchor-file",
+                                       "trusted-keys-file"};
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]) && rc == 0; i++) {
+        char *v = NULL, *save = NULL;
+        if (ub_ctx_get_option(ctx, opts[i], &v) != 0 || v == NULL) {
+            free(v);
+            continue;
+        }
+        for (char *f = strtok_r(v, " \t\n", &save); f != NULL && rc == 0;
+             f = strtok_r(NULL, " \t\n", &save)) {
+            struct stat st;
+            int fd = open(f, O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                snprintf(why, cap, "%s %s: %s", opts[i], f,
+                         fd < 0 ? strerror(errno) : "not a regular file");
+                rc = PC_ECONFIG;
+            }
+            if (fd >= 0)
+                close(fd);
+        }
+        free(v);
+    }
+    return rc;
+}
+
+/* Apply conf to a fresh libunbound context: the unbound config file, our
+ * cache ceilings, forwarders, stubs, trust anchors (Debian's root anchor
+ * when none is given), then check the anchor files. 0 or PC_ECONFIG. */
+static int ctx_configure(struct ub_ctx *ctx, const pc_resolver_conf_t *c, char *why, size_t cap)
+{
+    char num[32];
+    int e;
+
+    if (c->unbound_conf != NULL && (e = ub_ctx_config(ctx, c->unbound_conf)) != 0) {
+        snprintf(why, cap, "unbound config %s: %s", c->unbound_conf, ub_strerror(e));
+        return PC_ECONFIG;
+    }
+    snprintf(num, sizeof(num), "%u", c->cache_max_ttl);
+    if (set_opt(ctx, "cache-max-ttl:", num, why, cap) != 0 ||
+        set_opt(ctx, "cache-max-negative-ttl:", num, why, cap) != 0 ||
+        set_opt(ctx, "val-log-level:", "2", why, cap) != 0)
+        return PC_ECONFIG;
+    if ((c->nforwarders > 0 || c->nstubs > 0) &&
+        set_opt(ctx, "do-not-query-localhost:", "no", why, cap) != 0)
+        return PC_ECONFIG;
+    for (size_t i = 0; i < c->nforwarders; i++) {
+        if ((e = ub_ctx_set_fwd(ctx, c->forwarders[i])) != 0) {
+            snprintf(why, cap, "forwarder %s: %s", c->forwarders[i], ub_strerror(e));
+            return PC_ECONFIG;
+        }
+    }
+    for (size_t i = 0; i < c->nstubs; i++) {
+        for (size_t j = 0; j < c->stubs[i].naddrs; j++) {
+            if ((e = ub_ctx_set_stub(ctx, c->stubs[i].name, c->stubs[i].addrs[j], 0)) != 0) {
+                snprintf(why, cap, "stub zone %s %s: %s", c->stubs[i].name,
+                         c->stubs[i].addrs[j], ub_strerror(e));
+                return PC_ECONFIG;
+            }
+        }
+    }
+    if (c->trust_anchor_file != NULL && (e = ub_ctx_add_ta_file(ctx, c->trust_anchor_file)) != 0) {
+        snprintf(why, cap, "trust anchor %s: %s", c->trust_anchor_file, ub_strerror(e));
+        return PC_ECONFIG;
+    }
+    if (c->auto_trust_anchor_file != NULL &&
+        (e = ub_ctx_add_ta_autr(ctx, c->auto_trust_anchor_file)) != 0) {
+        snprintf(why, cap, "auto trust anchor %s: %s", c->auto_trust_anchor_file, ub_strerror(e));
+        return PC_ECONFIG;
+    }
+    /* DNSSEC validation is always on: without any anchor, use Debian's. */
+    if (c->trust_anchor_file == NULL && c->auto_trust_anchor_file == NULL &&
+        !has_anchor(ctx)) {
+        if ((e = ub_ctx_add_ta_file(ctx, PC_DEFAULT_ROOT_ANCHOR)) != 0) {
+            snprintf(why, cap, "root trust anchor %s: %s", PC_DEFAULT_ROOT_ANCHOR, ub_strerror(e));
+            return PC_ECONFIG;
+        }
+    }
+    return check_anchor_files(ctx, why, cap);
+}
+
 static int inst_new(pc_ubres_t *r, ub_inst_t **out, char *why, size_t cap)
 {
     const pc_resolver_conf_t *c = &r->conf;
     ub_inst_t *inst = calloc(1, sizeof(*inst));
-    char num[32];
     int rc = PC_ECONFIG, e;
 
     if (inst == NULL)
@@ -170,50 +260,8 @@ static int inst_new(pc_ubres_t *r, ub_inst_t **out, char *why, size_t cap)
         free(inst);
         return PC_ENOMEM;
     }
-    if (c->unbound_conf != NULL && (e = ub_ctx_config(inst->ctx, c->unbound_conf)) != 0) {
-        snprintf(why, cap, "unbound config %s: %s", c->unbound_conf, ub_strerror(e));
+    if ((rc = ctx_configure(inst->ctx, c, why, cap)) != 0)
         goto err;
-    }
-    snprintf(num, sizeof(num), "%u", c->cache_max_ttl);
-    if (set_opt(inst->ctx, "cache-max-ttl:", num, why, cap) != 0 ||
-        set_opt(inst->ctx, "cache-max-negative-ttl:", num, why, cap) != 0 ||
-        set_opt(inst->ctx, "val-log-level:", "2", why, cap) != 0)
-        goto err;
-    if ((c->nforwarders > 0 || c->nstubs > 0) &&
-        set_opt(inst->ctx, "do-not-query-localhost:", "no", why, cap) != 0)
-        goto err;
-    for (size_t i = 0; i < c->nforwarders; i++) {
-        if ((e = ub_ctx_set_fwd(inst->ctx, c->forwarders[i])) != 0) {
-            snprintf(why, cap, "forwarder %s: %s", c->forwarders[i], ub_strerror(e));
-            goto err;
-        }
-    }
-    for (size_t i = 0; i < c->nstubs; i++) {
-        for (size_t j = 0; j < c->stubs[i].naddrs; j++) {
-            if ((e = ub_ctx_set_stub(inst->ctx, c->stubs[i].name, c->stubs[i].addrs[j], 0)) != 0) {
-                snprintf(why, cap, "stub zone %s %s: %s", c->stubs[i].name,
-                         c->stubs[i].addrs[j], ub_strerror(e));
-                goto err;
-            }
-        }
-    }
-    if (c->trust_anchor_file != NULL && (e = ub_ctx_add_ta_file(inst->ctx, c->trust_anchor_file)) != 0) {
-        snprintf(why, cap, "trust anchor %s: %s", c->trust_anchor_file, ub_strerror(e));
-        goto err;
-    }
-    if (c->auto_trust_anchor_file != NULL &&
-        (e = ub_ctx_add_ta_autr(inst->ctx, c->auto_trust_anchor_file)) != 0) {
-        snprintf(why, cap, "auto trust anchor %s: %s", c->auto_trust_anchor_file, ub_strerror(e));
-        goto err;
-    }
-    /* DNSSEC validation is always on: without any anchor, use Debian's. */
-    if (c->trust_anchor_file == NULL && c->auto_trust_anchor_file == NULL &&
-        !has_anchor(inst->ctx)) {
-        if ((e = ub_ctx_add_ta_file(inst->ctx, PC_DEFAULT_ROOT_ANCHOR)) != 0) {
-            snprintf(why, cap, "root trust anchor %s: %s", PC_DEFAULT_ROOT_ANCHOR, ub_strerror(e));
-            goto err;
-        }
-    }
     if ((e = ub_ctx_async(inst->ctx, 1)) != 0) {
         snprintf(why, cap, "libunbound thread mode: %s", ub_strerror(e));
         rc = ub_err(e);

@@ -116,9 +116,12 @@ typedef struct pc_resolver_conf {
  * pc_resolver_ub_new - create the libunbound resolver on loop.
  * Applies conf: the unbound config file first, then forwarders, stubs and
  * trust anchors. With neither a trust anchor, an auto trust anchor nor a
- * config file, PC_DEFAULT_ROOT_ANCHOR is used. Returns 0 and *out, or
- * PC_ECONFIG (libunbound refused a setting; why, if not NULL, gets the
- * reason, cap octets), PC_ENOMEM, PC_EIO.
+ * config file, PC_DEFAULT_ROOT_ANCHOR is used. Every trust anchor file
+ * (ours or the unbound config's) must be a readable regular file now,
+ * since libunbound itself opens them only at the first query. Returns 0
+ * and *out, or PC_ECONFIG (libunbound refused a setting, or an anchor
+ * file cannot be read; why, if not NULL, gets the reason, cap octets),
+ * PC_ENOMEM, PC_EIO.
  */
 int pc_resolver_ub_new(pc_resolver_t **out, uv_loop_t *loop,
                        const pc_resolver_conf_t *conf, char *why, size_t cap);

@@ -4,7 +4,10 @@
  * ignored); bad configs (a syntax error, an unknown allow-user, a resolver
  * that cannot be built) are logged and the old config stays in force; a
  * changed forwarder builds a new libunbound context that then answers,
- * while a query in flight on the old one is still answered (it drains).
+ * while a query in flight on the old one is still answered (it drains);
+ * a trust anchor file that cannot be read stops the start and fails a
+ * reload at once (libunbound alone would notice it only at the first
+ * query).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -189,11 +193,52 @@ static void test_reload_changed_forwarder(void **state)
     dproc_cleanup(&d);
 }
 
+/* A trust anchor file that is not there: the daemon refuses to start, and a
+ * reload to such a file keeps the running configuration. */
+static void test_missing_anchor(void **state)
+{
+    char base[1500], conf[2000], cmd[1500];
+    tc_t *c = malloc(sizeof(*c));
+    int st;
+    dproc_t d;
+    (void)state;
+
+    dproc_init(&d, NULL);
+    snprintf(base, sizeof(base), "%s%s", user_line(), dproc_world_conf());
+    snprintf(conf, sizeof(conf), "%strust-anchor-file: /nonexistent/pc-root.key\n", base);
+    pu_write_conf(&d, conf);
+    snprintf(cmd, sizeof(cmd), "'%s' -f -c '%s' >>'%s/daemon.log' 2>&1",
+             pc_test_env("PC_POLCACHED"), d.conf, d.dir);
+    st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 1);
+    assert_true(pu_log_has(&d, "cannot set up the resolver: trust-anchor-file "
+                               "/nonexistent/pc-root.key: No such file or directory"));
+    assert_int_not_equal(access(d.sock, F_OK), 0); /* it never listened */
+
+    /* started with the world's anchor, reloaded to the missing one */
+    pu_write_conf(&d, base);
+    dproc_start(&d);
+    pu_write_conf(&d, conf);
+    assert_int_equal(pu_reload(&d), 0);
+    assert_true(pu_log_has(&d, "reload failed, keeping the running configuration: resolver: "
+                               "trust-anchor-file /nonexistent/pc-root.key"));
+    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
+    assert_int_equal(ask(c, "secure.pcw", 1, 0), 0);
+    assert_int_equal(tc_u8(c, PC_T_OUTCOME), PC_OUTCOME_FOUND);
+    assert_int_equal(tc_u8(c, PC_T_DNSSEC), PC_DNSSEC_SECURE);
+    tc_close(c);
+    free(c);
+    assert_int_equal(dproc_stop(&d), 0);
+    dproc_cleanup(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload_good_and_bad),
         cmocka_unit_test(test_reload_changed_forwarder),
+        cmocka_unit_test(test_missing_anchor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
