@@ -208,7 +208,6 @@ static void on_answer(void *arg, const pc_answer_t *a)
     pc_lookups_t *l = f->l;
     pc_lookup_result_t r;
     pc_outcome_t outcome = PC_OUTCOME_TEMPFAIL;
-    uint8_t *val = NULL;
     int blen;
 
     unlink_inflight(l, f);
@@ -248,14 +247,12 @@ static void on_answer(void *arg, const pc_answer_t *a)
         v.stamp = 0; /* the cache stamps new entries (eviction policy) */
         v.body = r.body;
         v.body_len = (uint32_t)blen;
-        val = malloc(pc_cval_size(&v));
         if (r.ttl > 0 && !pc_ratelimit_take(&l->inserts, uv_now(l->loop))) {
             l->st.insert_limited++; /* served below, not cached */
             pc_ratelimit_log(&l->log_rl, uv_now(l->loop), PC_LOG_NOTICE,
                              "cache: more than %u inserts per second (cache-insert-rate); "
                              "answers are served but not cached", l->conf.insert_rate);
-        } else if (val != NULL && r.ttl > 0 &&
-                   pc_cval_encode(&v, val, pc_cval_size(&v)) > 0) {
+        } else if (r.ttl > 0) { /* pc_cache_put encodes and checks the value */
             rc = pc_cache_put(l->cache, &f->qname, f->rtype, &v, f->gen);
             if (rc == 0) {
                 want_commit(l);
@@ -266,7 +263,6 @@ static void on_answer(void *arg, const pc_answer_t *a)
                 pc_log_warn("cache: put failed: %s", pc_strerror(rc));
             }
         }
-        free(val);
     }
     deliver(f, &r);
     free(f);
