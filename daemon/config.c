@@ -526,6 +526,10 @@ static int validate(parser_t *p)
                     "max(ttl-max, negative-ttl-max) = %u",
                     c->resolver.cache_max_ttl, (unsigned)longest);
     }
+    /* ... and a negative answer no longer than negative-ttl-max, so that
+     * when LMDB's copy expires the next lookup really asks again */
+    c->resolver.cache_max_negative_ttl =
+        l->neg_ttl_max < c->resolver.cache_max_ttl ? l->neg_ttl_max : c->resolver.cache_max_ttl;
     return 0;
 }
 
@@ -613,6 +617,7 @@ int pc_config_defaults(pc_config_t *c)
     c->limits = (pc_server_limits_t){.max_conns = 1024, .max_inflight = 1024,
                                      .max_outbuf = 8u << 20, .idle_ms = 300000};
     c->resolver.cache_max_ttl = 86400; /* max(ttl_max, neg_ttl_max) */
+    c->resolver.cache_max_negative_ttl = 3600; /* neg_ttl_max */
     c->map_size = (size_t)1 << 30;
     c->durability = PC_DURABLE_NOSYNC; /* measured: docs/ARCHITECTURE.md */
     c->dmarc_mode = PC_DISC_TREEWALK;

@@ -204,8 +204,11 @@ static int ctx_configure(struct ub_ctx *ctx, const pc_resolver_conf_t *c, char *
         return PC_ECONFIG;
     }
     snprintf(num, sizeof(num), "%u", c->cache_max_ttl);
-    if (set_opt(ctx, "cache-max-ttl:", num, why, cap) != 0 ||
-        set_opt(ctx, "cache-max-negative-ttl:", num, why, cap) != 0 ||
+    if (set_opt(ctx, "cache-max-ttl:", num, why, cap) != 0)
+        return PC_ECONFIG;
+    snprintf(num, sizeof(num), "%u",
+             c->cache_max_negative_ttl != 0 ? c->cache_max_negative_ttl : c->cache_max_ttl);
+    if (set_opt(ctx, "cache-max-negative-ttl:", num, why, cap) != 0 ||
         set_opt(ctx, "val-log-level:", "2", why, cap) != 0)
         return PC_ECONFIG;
     if ((c->nforwarders > 0 || c->nstubs > 0) &&

@@ -107,6 +107,8 @@ typedef struct pc_resolver_conf {
     char *auto_trust_anchor_file; /* RFC 5011 file (ub_ctx_add_ta_autr) */
     char *unbound_conf;       /* unbound-format file for ub_ctx_config */
     unsigned cache_max_ttl;   /* libunbound's own cache ceiling, seconds */
+    unsigned cache_max_negative_ttl; /* ... for NXDOMAIN/NODATA: derived
+                                        from negative-ttl-max */
 } pc_resolver_conf_t;
 
 /* Debian's root trust anchor (package dns-root-data). */

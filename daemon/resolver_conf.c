@@ -67,6 +67,7 @@ int pc_resolver_conf_copy(pc_resolver_conf_t *dst, const pc_resolver_conf_t *src
     dst->auto_trust_anchor_file = dup_or_null(src->auto_trust_anchor_file, &fail);
     dst->unbound_conf = dup_or_null(src->unbound_conf, &fail);
     dst->cache_max_ttl = src->cache_max_ttl;
+    dst->cache_max_negative_ttl = src->cache_max_negative_ttl;
     if (fail) {
         pc_resolver_conf_free(dst);
         return PC_ENOMEM;
@@ -111,7 +112,8 @@ int pc_resolver_conf_equal(const pc_resolver_conf_t *a, const pc_resolver_conf_t
     if (!list_eq(a->forwarders, a->nforwarders, b->forwarders, b->nforwarders) ||
         a->nstubs != b->nstubs || !str_eq(a->trust_anchor_file, b->trust_anchor_file) ||
         !str_eq(a->auto_trust_anchor_file, b->auto_trust_anchor_file) ||
-        !str_eq(a->unbound_conf, b->unbound_conf) || a->cache_max_ttl != b->cache_max_ttl)
+        !str_eq(a->unbound_conf, b->unbound_conf) || a->cache_max_ttl != b->cache_max_ttl ||
+        a->cache_max_negative_ttl != b->cache_max_negative_ttl)
         return 0;
     for (size_t i = 0; i < a->nstubs; i++) {
         if (!str_eq(a->stubs[i].name, b->stubs[i].name) ||

@@ -7,7 +7,8 @@
  * while a query in flight on the old one is still answered (it drains);
  * a trust anchor file that cannot be read stops the start and fails a
  * reload at once (libunbound alone would notice it only at the first
- * query).
+ * query); negative-ttl-max also bounds libunbound's own negative cache, so
+ * a record published after an NXDOMAIN is seen once LMDB's copy expires.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -233,12 +234,57 @@ static void test_missing_anchor(void **state)
     dproc_cleanup(&d);
 }
 
+/* world.py set DIR OWNER TXT [VALUE] on the shared world. */
+static void world_txt(const char *owner, const char *value)
+{
+    char args[800];
+
+    snprintf(args, sizeof(args), "set %s %s TXT %s", pc_test_env("PC_WORLD_DIR"), owner, value);
+    if (world_py(args) != 0)
+        fail_msg("world.py %s failed", args);
+}
+
+static void test_negative_ttl_max(void **state)
+{
+    char conf[2000], dom[64], owner[80];
+    tc_t *c = malloc(sizeof(*c));
+    dproc_t d;
+    (void)state;
+
+    /* an unsigned zone, so no NSEC can answer for the name later */
+    snprintf(dom, sizeof(dom), "negttl-%ld.insecure.pcw", (long)getpid());
+    snprintf(owner, sizeof(owner), "_dmarc.%s", dom);
+    dproc_init(&d, NULL);
+    snprintf(conf, sizeof(conf), "%s%snegative-ttl-min: 0\nnegative-ttl-max: 1\n", user_line(),
+             dproc_world_conf());
+    pu_write_conf(&d, conf);
+    dproc_start(&d);
+    assert_int_equal(tc_connect(c, d.sock, 2000), 0);
+    assert_int_equal(ask(c, dom, 1, 0), 0);
+    assert_int_equal(tc_u8(c, PC_T_OUTCOME), PC_OUTCOME_NXDOMAIN);
+    assert_true(tc_u32(c, PC_T_TTL) <= 1);
+
+    /* published now; the world's SOA minimum is 60 s, but neither LMDB nor
+     * libunbound may keep the NXDOMAIN longer than 1 s */
+    world_txt(owner, "'v=DMARC1; p=none'");
+    usleep(2200 * 1000);
+    assert_int_equal(ask(c, dom, 2, 0), 0);
+    world_txt(owner, "");
+    assert_int_equal(tc_u8(c, PC_T_OUTCOME), PC_OUTCOME_FOUND);
+    assert_int_equal(tc_u8(c, PC_T_CACHE), PC_CACHE_MISS);
+    tc_close(c);
+    free(c);
+    assert_int_equal(dproc_stop(&d), 0);
+    dproc_cleanup(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reload_good_and_bad),
         cmocka_unit_test(test_reload_changed_forwarder),
         cmocka_unit_test(test_missing_anchor),
+        cmocka_unit_test(test_negative_ttl_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
