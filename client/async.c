@@ -17,13 +17,34 @@ static void drain(int fd)
         ;
 }
 
-/* Accept an async request whose callback is set in r: submit it under
- * the lock, or free it. */
-static int submit(pc_client_t *c, pcc_req_t *r, const pcc_reqspec_t *spec,
-                  unsigned timeout_ms, uint32_t *id)
+/* The callbacks of one non-blocking request: exactly one is set. */
+typedef struct cbs {
+    pc_result_cb rec;
+    pc_spf_check_cb spf;
+    pc_eval_cb eval;
+    void *arg;
+} cbs_t;
+
+/* Accept a non-blocking request: spec_rc is what filling spec returned;
+ * then make the request, submit it under the lock, or free it. */
+static int submit(pc_client_t *c, int spec_rc, const pcc_reqspec_t *spec, unsigned timeout_ms,
+                  const cbs_t *cb, uint32_t *id)
 {
+    pcc_req_t *r;
     int rc;
 
+    if (id != NULL)
+        *id = 0;
+    if (c == NULL || (cb->rec == NULL && cb->spf == NULL && cb->eval == NULL))
+        return PC_EINVAL;
+    if (spec_rc != 0)
+        return spec_rc;
+    if ((r = pcc_req_new(PCC_MODE_ASYNC)) == NULL)
+        return PC_ENOMEM;
+    r->cb = cb->rec;
+    r->spf_cb = cb->spf;
+    r->eval_cb = cb->eval;
+    r->arg = cb->arg;
     pcc_lock(c);
     rc = pcc_req_submit(c, r, spec, timeout_ms);
     if (rc == 0 && id != NULL)
@@ -38,65 +59,31 @@ int pc_client_query_async(pc_client_t *c, const pc_query_t *q, unsigned timeout_
                           pc_result_cb cb, void *arg, uint32_t *id)
 {
     pcc_reqspec_t spec;
-    pcc_req_t *r;
-    int rc;
+    cbs_t cbs = {cb, NULL, NULL, arg};
 
-    if (id != NULL)
-        *id = 0;
-    if (c == NULL || cb == NULL)
-        return PC_EINVAL;
-    if ((rc = pcc_query_spec(q, &spec)) != 0)
-        return rc;
-    r = pcc_req_new(PCC_MODE_ASYNC);
-    if (r == NULL)
-        return PC_ENOMEM;
-    r->cb = cb;
-    r->arg = arg;
-    return submit(c, r, &spec, timeout_ms, id);
+    return submit(c, cb != NULL ? pcc_query_spec(q, &spec) : PC_EINVAL, &spec, timeout_ms,
+                  &cbs, id);
 }
 
 int pc_client_spf_check_async(pc_client_t *c, const pc_spf_query_t *q, unsigned timeout_ms,
                               pc_spf_check_cb cb, void *arg, uint32_t *id)
 {
     pcc_reqspec_t spec;
-    pcc_req_t *r;
-    int rc;
+    cbs_t cbs = {NULL, cb, NULL, arg};
 
-    if (id != NULL)
-        *id = 0;
-    if (c == NULL || cb == NULL)
-        return PC_EINVAL;
-    if ((rc = pcc_spf_spec(q, &spec)) != 0)
-        return rc;
-    r = pcc_req_new(PCC_MODE_ASYNC);
-    if (r == NULL)
-        return PC_ENOMEM;
-    r->spf_cb = cb;
-    r->arg = arg;
-    return submit(c, r, &spec, timeout_ms, id);
+    return submit(c, cb != NULL ? pcc_spf_spec(q, &spec) : PC_EINVAL, &spec, timeout_ms, &cbs,
+                  id);
 }
 
 int pc_client_eval_async(pc_client_t *c, const pc_eval_query_t *q, unsigned timeout_ms,
                          pc_eval_cb cb, void *arg, uint32_t *id)
 {
     pcc_reqspec_t spec;
-    pcc_req_t *r;
-    int rc;
+    cbs_t cbs = {NULL, NULL, cb, arg};
 
-    if (id != NULL)
-        *id = 0;
-    if (c == NULL || cb == NULL)
-        return PC_EINVAL;
-    if ((rc = pcc_eval_spec(q, &spec)) != 0)
-        return rc;
-    r = pcc_req_new(PCC_MODE_ASYNC);
-    if (r == NULL)
-        return PC_ENOMEM;
-    r->eval_cb = cb;
-    r->arg = arg;
-    return submit(c, r, &spec, timeout_ms, id);
+    return submit(c, cb != NULL ? pcc_eval_spec(q, &spec) : PC_EINVAL, &spec, timeout_ms, &cbs,
+                  id);
 }
-
 
 int pc_client_cancel(pc_client_t *c, uint32_t id)
 {
